@@ -1,0 +1,143 @@
+"""The ``estate`` command: parses arguments, runs a stage, prints progress and summaries.
+
+Errors a user can fix (bad files, bad settings) are printed as one clear
+message and exit with status 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from estate._errors import EstateError
+
+DEFAULT_SOURCES = Path("data/assets/partners.toml")
+DEFAULT_REGISTER_DIR = Path("out/register")
+DEFAULT_MAPS_DIR = Path("maps")
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  · {message}", err=True)
+
+
+def _gbp_m(value: float) -> str:
+    return f"£{value / 1e6:,.1f}m"
+
+
+def _print_quality(register) -> None:
+    from estate.register.build import authority_summary, quality_summary
+
+    q = quality_summary(register)
+    shown = pd.DataFrame({
+        "assets": q["assets"].map("{:,.0f}".format),
+        "floor m²": q["gia_m2"].map("{:,.0f}".format),
+        "running/yr": q["running_cost_gbp"].map(_gbp_m),
+        "value": q["market_value_gbp"].map(_gbp_m),
+        "rows": q["rows"].map("{:,.0f}".format),
+        "rejected": q["rejected"].map("{:,.0f}".format),
+        "merged": q["merged"].map("{:,.0f}".format),
+        "warned": q["warnings"].map("{:,.0f}".format),
+    })
+    click.echo("\nData quality by partner (assets = sites the partner leads after de-duplication)")
+    click.echo(shown.to_string())
+    total = q.loc["TOTAL"]
+    click.echo(f"\nRows read {total['rows']:,.0f} = assets {total['assets']:,.0f} + merged "
+               f"{total['merged']:,.0f} + rejected {total['rejected']:,.0f}")
+    occ = register.counts
+    click.echo(f"Occupier rows read {occ['occupier_rows'].sum():,} = kept {len(register.occupiers):,} "
+               f"+ rejected {occ['occupier_rows_rejected'].sum():,} "
+               f"({register.occupiers['fte'].sum():,.0f} FTE kept)")
+
+    a = authority_summary(register)
+    click.echo("\nBy local authority")
+    click.echo(pd.DataFrame({
+        "assets": a["assets"].map("{:,.0f}".format),
+        "running/yr": a["running_cost_gbp"].map(_gbp_m),
+        "value": a["market_value_gbp"].map(_gbp_m),
+        "offices": a["offices"].map("{:,.0f}".format),
+        "office share of floor": a["office_share_of_gia"].map("{:.1%}".format),
+    }).to_string())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="estate")
+def cli() -> None:
+    """estate: plan a partnership's public buildings as one estate.
+
+    Start with `estate register` (the joint register from every partner's
+    file), then `estate map register`.
+    """
+
+
+@cli.command("register")
+@click.option("--sources", type=click.Path(path_type=Path), default=DEFAULT_SOURCES, show_default=True,
+              help="Partner source descriptions (TOML, see docs/sources.md).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_REGISTER_DIR,
+              show_default=True, help="Folder for register.gpkg and the rejects/warnings/merges CSVs.")
+def register_cmd(sources: Path, out_dir: Path) -> None:
+    """Build the joint asset register from every partner's own file.
+
+    Writes DIR/register.gpkg with layers assets, occupiers, rejects, warnings
+    and merges, and prints a data-quality summary per partner.
+    """
+    from estate.register.build import build_register, write_register
+    from estate.register.sources import load_sources
+
+    start = time.perf_counter()
+    click.echo(f"Building the register from {sources}", err=True)
+    described = load_sources(sources)
+    register = build_register(described, progress=_progress)
+    path = write_register(register, out_dir)
+    _print_quality(register)
+    click.echo(f"\nWrote {path} ({path.stat().st_size / 1e6:.1f} MB) with "
+               f"{len(register.rejects):,} reject and {len(register.warnings):,} warning entries "
+               f"(also as CSV in {out_dir}) in {time.perf_counter() - start:.1f} s")
+
+
+@cli.group("map")
+def map_group() -> None:
+    """Write interactive folium maps."""
+
+
+@map_group.command("register")
+@click.option("--register", "register_path", type=click.Path(path_type=Path),
+              default=DEFAULT_REGISTER_DIR / "register.gpkg", show_default=True,
+              help="A register.gpkg written by `estate register`.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path),
+              default=DEFAULT_MAPS_DIR / "register.html", show_default=True, help="The HTML map to write.")
+def map_register_cmd(register_path: Path, out_path: Path) -> None:
+    """Map every partner's buildings: a layer per partner, markers sized by
+    floor area and coloured by running cost per m². Sensitive sites are not shown."""
+    from estate.maps import register_map
+    from estate.register.build import read_register
+
+    start = time.perf_counter()
+    register = read_register(register_path)
+    _progress(f"drawing {len(register.assets):,} assets")
+    stats = register_map(register.assets, out_path)
+    click.echo(f"Wrote {stats.path} ({stats.bytes / 1e6:.1f} MB, {stats.markers:,} markers, "
+               f"{stats.hidden_sensitive} sensitive sites not shown) in {time.perf_counter() - start:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user-fixable errors print a message and return 2."""
+    try:
+        cli.main(args=argv, prog_name="estate", standalone_mode=False)
+    except EstateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

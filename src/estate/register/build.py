@@ -1,0 +1,274 @@
+"""Build the joint register from every partner's file, and save it.
+
+``build_register`` runs ingest → parse → validate → geocode for each partner,
+then de-duplicates shared sites across partners and attaches the occupiers.
+Every source row ends up in exactly one place: an asset, a merge into
+another partner's record of the same site, or the rejects table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from estate._errors import SourceError, SourceErrors
+from estate._io import atomic_path
+from estate.register import schema
+from estate.register.dedupe import deduplicate
+from estate.register.geocode import load_lookups, locate
+from estate.register.ingest import parse_table, read_table
+from estate.register.sources import PartnerSource, Sources
+from estate.register.validate import Context, IssueLog, check_assets, check_occupiers, reject_where
+
+LAYERS = ("assets", "occupiers", "rejects", "warnings", "merges")
+
+
+@dataclass
+class Register:
+    """The joint register: the tables of ``schema`` plus per-partner counts.
+
+    ``counts`` has one row per partner: ``asset_rows`` read, ``asset_rows_rejected``,
+    ``merged`` (records folded into another partner's), ``occupier_rows``,
+    ``occupier_rows_rejected`` and ``warnings``.
+    """
+
+    assets: gpd.GeoDataFrame
+    occupiers: pd.DataFrame
+    rejects: pd.DataFrame
+    warnings: pd.DataFrame
+    merges: pd.DataFrame
+    counts: pd.DataFrame
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _partner_assets(p: PartnerSource, sources: Sources, lookups, log: IssueLog
+                    ) -> tuple[pd.DataFrame, pd.Series]:
+    """Valid, placed asset rows of one partner, and the ids of every row read."""
+    raw = read_table(p.assets)
+    ctx = Context(p.code, "assets", _display(p.assets.file, sources.path.parent), p.assets.columns)
+    parsed = parse_table(raw, p.assets, log, ctx, schema.ASSET_FIELDS, schema.ASSET_REQUIRED)
+    check_assets(parsed, log, ctx)
+    placed = locate(parsed, p.assets.location, raw.crs, lookups, sources.settings, log, ctx)
+    placed = placed.drop(columns=[c for c in ("_x", "_y", "_geometry") if c in placed.columns])
+    placed["partner"] = p.code
+    placed["asset_id"] = p.code + "-" + placed["source_id"].astype(str)
+    placed["source_file"] = ctx.file
+    placed["source_row"] = placed["_row"]
+    ok = ~placed["_row"].isin(log.rejected_rows(p.code, "assets"))
+    return placed.loc[ok], placed["asset_id"]
+
+
+def _partner_occupiers(p: PartnerSource, sources: Sources, log: IssueLog,
+                       valid_ids: set[str], all_ids: set[str]) -> tuple[pd.DataFrame, int]:
+    """Valid occupier rows of one partner (pointing at its own asset ids), and rows read."""
+    src = p.occupiers
+    raw = read_table(src)
+    ctx = Context(p.code, "occupiers", _display(src.file, sources.path.parent), src.columns)
+    occ = parse_table(raw, src, log, ctx, schema.OCCUPIER_FIELDS, schema.OCCUPIER_REQUIRED)
+    check_occupiers(occ, log, ctx)
+    site = p.code + "-" + occ["source_id"].astype(str)
+    known = occ["source_id"].notna()
+    reject_where(log, ctx, occ, known & site.isin(all_ids) & ~site.isin(valid_ids), "source_id",
+                 "its site was rejected (see the assets rejects)")
+    reject_where(log, ctx, occ, known & ~site.isin(all_ids), "source_id",
+                 f"no asset with this id in {_display(p.assets.file, sources.path.parent)}")
+    occ["asset_id"] = site
+    occ["partner"] = p.code
+    occ["occupier_id"] = p.code + "-" + Path(src.file).stem + "-" + occ["_row"].astype(str)
+    occ["source_file"] = ctx.file
+    occ["source_row"] = occ["_row"]
+    ok = ~occ["_row"].isin(log.rejected_rows(p.code, "occupiers"))
+    return occ.loc[ok], len(occ)
+
+
+def _areas(assets: gpd.GeoDataFrame, path: Path, column: str) -> pd.Series:
+    """Code of the polygon of ``path`` each asset lies in (None outside all)."""
+    try:
+        areas = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio's DataSourceError and friends
+        raise SourceError(path, f"cannot read the areas layer: {exc}") from None
+    if column not in areas.columns:
+        raise SourceError(path, f"no such column; found {list(areas.columns)}", column=column)
+    if areas.crs is None:
+        raise SourceError(path, "the areas layer has no coordinate reference system", column="geometry")
+    joined = gpd.sjoin(assets[["geometry"]], areas[[column, "geometry"]].to_crs(schema.BNG),
+                       how="left", predicate="within")
+    return joined[~joined.index.duplicated()][column].astype(object).where(lambda s: s.notna(), None)
+
+
+def build_register(sources: Sources, progress: Callable[[str], None] | None = None) -> Register:
+    """Build the joint register from the partners' own files.
+
+    Parameters
+    ----------
+    sources
+        Partner descriptions (see :func:`estate.register.sources.load_sources`).
+    progress
+        Called with a short message as each partner is read.
+
+    Returns
+    -------
+    Register
+
+    Raises
+    ------
+    SourceErrors
+        Files that cannot be used at all (missing, unreadable, wrong sheet,
+        missing column). They are all collected before raising.
+    """
+    say = progress or (lambda _msg: None)
+    log = IssueLog()
+    errors: list[SourceError] = []
+    try:
+        lookups = load_lookups(sources.settings)
+    except SourceError as exc:
+        raise SourceErrors([exc]) from None
+
+    parts, rows_read, all_ids = [], {}, set()
+    for p in sources.partners:
+        say(f"reading {p.code} assets from {p.assets.file.name}")
+        try:
+            frame, ids = _partner_assets(p, sources, lookups, log)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        parts.append(frame)
+        rows_read[p.code] = len(ids)
+        all_ids |= set(ids.dropna())
+    if errors:
+        raise SourceErrors(errors)
+
+    valid = pd.concat(parts, ignore_index=True)
+    say(f"de-duplicating {len(valid):,} records")
+    dedup = deduplicate(valid, sources.settings.dedupe_distance_m, sources.settings.dedupe_name_similarity,
+                        [p.code for p in sources.partners])
+    assets = dedup.assets
+
+    occ_parts, occ_read = [], {}
+    valid_ids = set(dedup.kept_id.index)
+    for p in sources.partners:
+        if p.occupiers is None:
+            continue
+        say(f"reading {p.code} occupiers from {p.occupiers.file.name}")
+        try:
+            frame, occ_read[p.code] = _partner_occupiers(p, sources, log, valid_ids, all_ids)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        occ_parts.append(frame)
+    if errors:
+        raise SourceErrors(errors)
+
+    occupiers = (pd.concat(occ_parts, ignore_index=True) if occ_parts
+                 else pd.DataFrame(columns=list(schema.OCCUPIER_COLUMNS)))
+    occupiers["asset_id"] = occupiers["asset_id"].map(dedup.kept_id)
+    occupiers = occupiers.loc[:, list(schema.OCCUPIER_COLUMNS)].reset_index(drop=True)
+
+    served = occupiers.groupby("asset_id")["service"].agg(lambda s: set(s.dropna()))
+    listed = assets["services"].map(lambda v: set(str(v).split(";")) if isinstance(v, str) else set())
+    joined = [lst | served.get(a, set()) for a, lst in zip(assets["asset_id"], listed)]
+    assets["services"] = [";".join(sorted(s)) if s else None for s in joined]
+
+    geo = gpd.GeoDataFrame(assets, geometry=gpd.points_from_xy(assets["easting_m"], assets["northing_m"]),
+                           crs=schema.BNG)
+    if sources.settings.areas is not None:
+        try:
+            geo["authority"] = _areas(geo, sources.settings.areas, sources.settings.areas_code_column)
+        except SourceError as exc:
+            raise SourceErrors([exc]) from None
+    geo = geo.loc[:, list(schema.ASSET_COLUMNS)]
+    geo = geo.sort_values("asset_id", kind="stable").reset_index(drop=True)
+
+    rejects, warnings = log.frame("reject"), log.frame("warning")
+    counts = pd.DataFrame({"partner": [p.code for p in sources.partners]}).set_index("partner")
+    counts["asset_rows"] = pd.Series(rows_read)
+    counts["asset_rows_rejected"] = rejects[rejects["table"] == "assets"].groupby("partner")["row"].nunique()
+    counts["merged"] = dedup.merges.groupby("merged_partner").size()
+    counts["occupier_rows"] = pd.Series(occ_read, dtype="float64")
+    counts["occupier_rows_rejected"] = (
+        rejects[rejects["table"] == "occupiers"].groupby("partner")["row"].nunique())
+    counts["warnings"] = warnings.groupby("partner").size()
+    counts = counts.fillna(0).astype("int64")
+    return Register(assets=geo, occupiers=occupiers, rejects=rejects, warnings=warnings,
+                    merges=dedup.merges, counts=counts)
+
+
+def write_register(register: Register, out_dir: str | Path) -> Path:
+    """Write ``register.gpkg`` (layers assets, occupiers, rejects, warnings, merges)
+    and the rejects, warnings and merges as CSV, all-or-nothing.
+
+    Returns
+    -------
+    pathlib.Path
+        The GeoPackage's path.
+    """
+    out_dir = Path(out_dir)
+    gpkg = out_dir / "register.gpkg"
+    tables = {"rejects": register.rejects, "warnings": register.warnings, "merges": register.merges}
+    with ExitStack() as stack:
+        tmp_gpkg = stack.enter_context(atomic_path(gpkg))
+        pyogrio.write_dataframe(register.assets, tmp_gpkg, layer="assets", driver="GPKG")
+        for name, frame in {"occupiers": register.occupiers, **tables}.items():
+            pyogrio.write_dataframe(frame, tmp_gpkg, layer=name, driver="GPKG")
+        for name, frame in tables.items():
+            tmp_csv = stack.enter_context(atomic_path(out_dir / f"{name}.csv"))
+            frame.to_csv(tmp_csv, index=False)
+    return gpkg
+
+
+def read_register(path: str | Path) -> Register:
+    """Read a ``register.gpkg`` written by :func:`write_register`."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(path, "no register here; run `estate register` first")
+    try:
+        layers = {name: pyogrio.read_dataframe(path, layer=name) for name in LAYERS}
+    except Exception as exc:  # pyogrio's DataSourceError and friends
+        raise SourceError(path, f"cannot read the register: {exc}") from None
+    tables = {k: pd.DataFrame(v) for k, v in layers.items() if k != "assets"}
+    return Register(assets=layers["assets"], counts=pd.DataFrame(), **tables)
+
+
+def quality_summary(register: Register) -> pd.DataFrame:
+    """Per-partner data-quality summary, with a total row.
+
+    Columns: ``assets`` (sites the partner leads), ``gia_m2``, ``running_cost_gbp``,
+    ``market_value_gbp``, ``rows``, ``rejected``, ``merged``, ``warnings``.
+    """
+    a = register.assets
+    by = a.groupby("partner").agg(assets=("asset_id", "size"), gia_m2=("gia_m2", "sum"),
+                                  running_cost_gbp=("running_cost_gbp", "sum"),
+                                  market_value_gbp=("market_value_gbp", "sum"))
+    c = register.counts
+    table = pd.DataFrame(index=c.index).join(by).fillna(0)
+    table["rows"] = c["asset_rows"]
+    table["rejected"] = c["asset_rows_rejected"]
+    table["merged"] = c["merged"]
+    table["warnings"] = c["warnings"]
+    table.loc["TOTAL"] = table.sum()
+    return table
+
+
+def authority_summary(register: Register) -> pd.DataFrame:
+    """Per local authority: assets, running cost, and generic offices' share of floor area."""
+    a = register.assets.assign(authority=register.assets["authority"].fillna("(unknown)"))
+    office_m2 = a["gia_m2"].where(a["asset_type"] == "office", 0.0)
+    table = a.assign(office_m2=office_m2).groupby("authority").agg(
+        assets=("asset_id", "size"), running_cost_gbp=("running_cost_gbp", "sum"),
+        market_value_gbp=("market_value_gbp", "sum"), gia_m2=("gia_m2", "sum"),
+        offices=("asset_type", lambda s: int((s == "office").sum())), office_m2=("office_m2", "sum"))
+    table["office_share_of_gia"] = np.where(table["gia_m2"] > 0, table["office_m2"] / table["gia_m2"], 0.0)
+    return table.drop(columns="office_m2")

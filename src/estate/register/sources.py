@@ -1,0 +1,318 @@
+"""Partner source descriptions: how to read each partner's own files.
+
+A description is TOML (see ``docs/sources.md``). :func:`load_sources` reads and
+checks it into typed settings; nothing here opens a partner's data file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from estate._errors import SourceError, SourceErrors
+from estate.register import schema
+
+FORMATS = ("csv", "xlsx", "geojson", "gpkg")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+DELIMITERS = (",", ";", "\t", "|")
+AREA_UNITS = ("m2", "sqft")
+MONEY_UNITS = ("gbp", "gbp_k", "gbp_m")
+LOCATION_METHODS = ("xy", "geometry", "postcode", "uprn")
+_EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+               ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Location:
+    """How a partner's rows are placed on the map."""
+
+    method: str
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """One partner file (assets or occupiers) and how to read it.
+
+    ``columns`` maps canonical field -> the partner's column; ``values`` maps
+    canonical field -> {the partner's word (lower-cased) -> canonical value}.
+    """
+
+    file: Path
+    format: str
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sheet: str | None = None
+    layer: str | None = None
+    header_row: int = 1
+    date_format: str = "%Y-%m-%d"
+    area_unit: str = "m2"
+    money_unit: str = "gbp"
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class PartnerSource:
+    """A partner: its code, name, kind and files."""
+
+    code: str
+    name: str
+    kind: str
+    assets: TableSource
+    occupiers: TableSource | None = None
+
+
+@dataclass(frozen=True)
+class RegisterSettings:
+    """Register-wide settings from the ``[register]`` table."""
+
+    postcode_lookup: Path | None = None
+    uprn_lookup: Path | None = None
+    areas: Path | None = None
+    areas_code_column: str | None = None
+    dedupe_distance_m: float = 50.0
+    dedupe_name_similarity: float = 80.0
+    sea_tolerance_m: float = 1000.0
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything a register build needs to know about its inputs."""
+
+    path: Path
+    settings: RegisterSettings
+    partners: tuple[PartnerSource, ...]
+
+
+class _Reader:
+    """Checks one TOML table, collecting errors that name the key."""
+
+    def __init__(self, path: Path, errors: list[SourceError]) -> None:
+        self.path = path
+        self.errors = errors
+
+    def fail(self, where: str, message: str) -> None:
+        self.errors.append(SourceError(self.path, message, column=where))
+
+    def check_keys(self, table: dict[str, Any], where: str, allowed: set[str]) -> None:
+        for key in sorted(set(table) - allowed):
+            self.fail(f"{where}.{key}", f"unknown key; expected one of {sorted(allowed)}")
+
+    def text(self, table: dict, key: str, where: str, *, required: bool = False,
+             choices: tuple[str, ...] | None = None, default: str | None = None) -> str | None:
+        value = table.get(key, default)
+        if value is None or value == "":
+            if required:
+                self.fail(f"{where}.{key}", "is required")
+            return default if value is None else None
+        if not isinstance(value, str):
+            self.fail(f"{where}.{key}", f"expected text, got {value!r}")
+            return default
+        if choices is not None and value not in choices:
+            self.fail(f"{where}.{key}", f"{value!r} is not one of {list(choices)}")
+            return default
+        return value
+
+    def number(self, table: dict, key: str, where: str, default: float, *,
+               minimum: float = 0.0, maximum: float | None = None) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(f"{where}.{key}", f"expected a number, got {value!r}")
+            return default
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = "" if maximum is None else f" and at most {maximum}"
+            self.fail(f"{where}.{key}", f"{value} must be at least {minimum}{upper}")
+            return default
+        return float(value)
+
+    def path_of(self, table: dict, key: str, where: str, *, required: bool = False) -> Path | None:
+        name = self.text(table, key, where, required=required)
+        if not name:
+            return None
+        return (self.path.parent / name).resolve()
+
+
+def _table_source(r: _Reader, table: dict, where: str, kind: str) -> TableSource | None:
+    is_assets = kind == "assets"
+    allowed = {"file", "format", "encoding", "delimiter", "sheet", "layer", "header_row", "date_format",
+               "area_unit", "money_unit", "columns", "values"}
+    if is_assets:
+        allowed.add("location")
+    r.check_keys(table, where, allowed)
+    file = r.path_of(table, "file", where, required=True)
+    if file is None:
+        return None
+    fmt = r.text(table, "format", where, choices=FORMATS) or _EXTENSIONS.get(file.suffix.lower())
+    if fmt is None:
+        r.fail(f"{where}.format", f"cannot tell the format of {file.name}; give one of {list(FORMATS)}")
+        return None
+    sheet = r.text(table, "sheet", where, required=fmt == "xlsx")
+    header_row = table.get("header_row", 1)
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+        r.fail(f"{where}.header_row", f"expected a whole number of at least 1, got {header_row!r}")
+        header_row = 1
+
+    fields = schema.ASSET_FIELDS if is_assets else schema.OCCUPIER_FIELDS
+    required = schema.ASSET_REQUIRED if is_assets else schema.OCCUPIER_REQUIRED
+    columns = table.get("columns", {})
+    if not isinstance(columns, dict):
+        r.fail(f"{where}.columns", "expected a table of field = column name")
+        columns = {}
+    r.check_keys(columns, f"{where}.columns", set(fields))
+    for name in required:
+        if name not in columns:
+            r.fail(f"{where}.columns.{name}", "required field is not mapped to a column")
+    columns = {k: str(v) for k, v in columns.items() if k in fields}
+
+    values: dict[str, dict[str, str]] = {}
+    raw_values = table.get("values", {})
+    r.check_keys(raw_values, f"{where}.values", set(fields))
+    for name, mapping in raw_values.items():
+        if not isinstance(mapping, dict):
+            r.fail(f"{where}.values.{name}", "expected a table of source value = canonical value")
+            continue
+        vocab = schema.VOCABULARIES.get(name)
+        clean: dict[str, str] = {}
+        for source_word, canonical in mapping.items():
+            canonical = str(canonical)
+            if vocab is not None and canonical not in vocab:
+                r.fail(f"{where}.values.{name}.{source_word}",
+                       f"{canonical!r} is not a known {name}; expected one of {list(vocab)}")
+            clean[str(source_word).strip().lower()] = canonical
+        values[name] = clean
+
+    location = None
+    if is_assets:
+        location = _location(r, table.get("location"), f"{where}.location", columns, fmt)
+    return TableSource(
+        file=file,
+        format=fmt,
+        columns=columns,
+        values=values,
+        encoding=r.text(table, "encoding", where, choices=ENCODINGS, default="utf-8"),
+        delimiter=r.text(table, "delimiter", where, choices=DELIMITERS, default=","),
+        sheet=sheet,
+        layer=r.text(table, "layer", where),
+        header_row=header_row,
+        date_format=r.text(table, "date_format", where, default="%Y-%m-%d"),
+        area_unit=r.text(table, "area_unit", where, choices=AREA_UNITS, default="m2"),
+        money_unit=r.text(table, "money_unit", where, choices=MONEY_UNITS, default="gbp"),
+        location=location,
+    )
+
+
+def _location(r: _Reader, table: Any, where: str, columns: dict[str, str], fmt: str) -> Location | None:
+    if not isinstance(table, dict):
+        r.fail(where, "a [location] table is required: method = xy | geometry | postcode | uprn")
+        return None
+    r.check_keys(table, where, {"method", "x", "y", "crs", "fallback"})
+    method = r.text(table, "method", where, required=True, choices=LOCATION_METHODS)
+    fallback = r.text(table, "fallback", where, choices=("postcode", "uprn"))
+    loc = Location(method=method or "xy", x=r.text(table, "x", where),
+                   y=r.text(table, "y", where), crs=r.text(table, "crs", where), fallback=fallback)
+    if method == "xy":
+        for key in ("x", "y", "crs"):
+            if getattr(loc, key) is None:
+                r.fail(f"{where}.{key}", "is required when method = 'xy'")
+    if method == "geometry" and fmt not in ("geojson", "gpkg"):
+        r.fail(f"{where}.method", f"'geometry' needs a GeoJSON or GeoPackage file, not {fmt}")
+    for need in {method, fallback} & {"postcode", "uprn"}:
+        if need not in columns:
+            r.fail(f"{where}.method", f"locating by {need} needs columns.{need} to be mapped")
+    if loc.crs is not None:
+        try:
+            from pyproj import CRS
+
+            CRS.from_user_input(loc.crs)
+        except Exception:  # pyproj raises CRSError and friends
+            r.fail(f"{where}.crs", f"{loc.crs!r} is not a coordinate reference system pyproj knows")
+    return loc
+
+
+def load_sources(path: str | Path) -> Sources:
+    """Read and check a partner source description file.
+
+    Parameters
+    ----------
+    path
+        A TOML file in the layout of ``docs/sources.md``.
+
+    Returns
+    -------
+    Sources
+        Typed settings with file paths resolved against the TOML's folder.
+
+    Raises
+    ------
+    SourceErrors
+        Every problem found, each naming the file and the key.
+    """
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceErrors([SourceError(path, "file not found")]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceErrors([SourceError(path, f"not valid TOML: {exc}")]) from None
+
+    errors: list[SourceError] = []
+    r = _Reader(path, errors)
+    r.check_keys(doc, "", {"register", "partners"})
+    reg = doc.get("register", {})
+    r.check_keys(reg, "register", {"postcode_lookup", "uprn_lookup", "areas", "areas_code_column",
+                                   "dedupe_distance_m", "dedupe_name_similarity", "sea_tolerance_m"})
+    settings = RegisterSettings(
+        postcode_lookup=r.path_of(reg, "postcode_lookup", "register"),
+        uprn_lookup=r.path_of(reg, "uprn_lookup", "register"),
+        areas=r.path_of(reg, "areas", "register"),
+        areas_code_column=r.text(reg, "areas_code_column", "register"),
+        dedupe_distance_m=r.number(reg, "dedupe_distance_m", "register", 50.0),
+        dedupe_name_similarity=r.number(reg, "dedupe_name_similarity", "register", 80.0, maximum=100.0),
+        sea_tolerance_m=r.number(reg, "sea_tolerance_m", "register", 1000.0),
+    )
+    if settings.areas is not None and not settings.areas_code_column:
+        r.fail("register.areas_code_column", "is required when register.areas is given")
+
+    partners: list[PartnerSource] = []
+    raw_partners = doc.get("partners", [])
+    if not raw_partners:
+        r.fail("partners", "no [[partners]] are described")
+    seen: set[str] = set()
+    for i, p in enumerate(raw_partners, start=1):
+        where = f"partners[{i}]"
+        r.check_keys(p, where, {"code", "name", "kind", "assets", "occupiers"})
+        code = r.text(p, "code", where, required=True) or f"P{i}"
+        if not _CODE.match(code):
+            r.fail(f"{where}.code", f"{code!r} must be letters, digits or underscores, starting with a letter")
+        if code in seen:
+            r.fail(f"{where}.code", f"{code!r} is used by another partner")
+        seen.add(code)
+        name = r.text(p, "name", where, default=code)
+        kind = r.text(p, "kind", where, choices=schema.PARTNER_KINDS, default="other")
+        if not isinstance(p.get("assets"), dict):
+            r.fail(f"{where}.assets", "an [assets] table is required")
+            continue
+        assets = _table_source(r, p["assets"], f"{where}.assets", "assets")
+        occupiers = None
+        if "occupiers" in p:
+            occupiers = _table_source(r, p["occupiers"], f"{where}.occupiers", "occupiers")
+        if assets is not None:
+            partners.append(PartnerSource(code, name, kind, assets, occupiers))
+    for p in partners:
+        loc = p.assets.location
+        if loc and "postcode" in {loc.method, loc.fallback} and settings.postcode_lookup is None:
+            r.fail("register.postcode_lookup", f"partner {p.code} is located by postcode but no lookup is given")
+        if loc and "uprn" in {loc.method, loc.fallback} and settings.uprn_lookup is None:
+            r.fail("register.uprn_lookup", f"partner {p.code} is located by UPRN but no lookup is given")
+    if errors:
+        raise SourceErrors(errors)
+    return Sources(path=path.resolve(), settings=settings, partners=tuple(partners))

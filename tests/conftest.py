@@ -1,0 +1,248 @@
+"""Shared fixtures: a small hand-made set of partner files in every format.
+
+Figures are chosen so results can be checked by hand:
+- ALPHA (CSV, UTF-8, BNG, m², £): three sites near Chester.
+- BRAVO (CSV, Windows-1252, header on row 3, blank lines, sq ft, £k, WGS84).
+- CHARLIE (Excel, sheet "Sites", header on row 2, located by postcode).
+- DELTA (GeoJSON, WGS84 points).
+- ECHO (GeoPackage, BNG points, located by geometry) and UPRN-only rows in FOXTROT (CSV).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pytest
+from shapely.geometry import Point
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ESTATE_SHARED", REPO.parent / "shared"))
+
+LOOKUP_POSTCODES = """pcds,lat,long,oslaua
+CH1 2HJ,53.1910,-2.8916,E06000050
+CH1 1AA,53.1900,-2.8900,E06000050
+CW1 2BJ,53.0979,-2.4410,E06000049
+WA1 1UH,53.3900,-2.5970,E06000007
+"""
+LOOKUP_UPRNS = """UPRN,X_COORDINATE,Y_COORDINATE,LATITUDE,LONGITUDE
+100010001,340600.0,366200.0,53.19,-2.89
+100010002,360400.0,388300.0,53.39,-2.597
+"""
+
+ALPHA_CSV = """Ref,Site Name,Use,Tenure,GIA,Cost,Value,Easting,Northing,UPRN,Postcode,Listed
+A1,Delamere House,Admin Office,FH,1000,"£150,000","£2,000,000",340520,366350,100010001,CH1 2HJ,No
+A2,Chester Library,Library,FH,500,"£40,000",,340700,366100,,CH1 1AA,Yes
+A3,Hoole Depot,depot,LH,2000,"£60,000",£450k,342000,367000,,,
+"""
+# Windows-1252, header on row 3 after a title and a blank line, a blank line in the data.
+BRAVO_CSV = ("Cheshire Bravo property list\r\n\r\n"
+             "ID;Name;Type;Tenure;Area;Running £k;Lat;Lon\r\n"
+             "B1;Crewe Jobcentre Plus, Delamere House;office;licence;\"12,500 sq ft\";12.5;53.19101;-2.89160\r\n"
+             "\r\n"
+             "B2;Crewe Station;police_station;freehold;10764;250;53.0979;-2.4410\r\n")
+
+
+def write_alpha(d: Path) -> None:
+    (d / "alpha.csv").write_text(ALPHA_CSV, encoding="utf-8")
+
+
+def write_all(d: Path) -> Path:
+    """Write the five-partner fixture into ``d`` and return its partners.toml."""
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "postcodes.csv").write_text(LOOKUP_POSTCODES, encoding="utf-8")
+    (d / "uprns.csv").write_text(LOOKUP_UPRNS, encoding="utf-8")
+    write_alpha(d)
+    (d / "alpha_teams.csv").write_text(
+        "Ref,Team,Service,FTE,Public\nA1,Revenues,back_office,40,No\nA2,Library team,library,6,Yes\n"
+        "A9,Ghost team,back_office,3,No\n", encoding="utf-8")
+    (d / "bravo.csv").write_bytes(BRAVO_CSV.replace(",", ",").encode("cp1252"))
+    (d / "bravo_teams.csv").write_text("ID,Team,Service,FTE\nB1,Work coaches,employment,12\n",
+                                       encoding="utf-8")
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Sites"
+    ws.append(["Charlie NHS estate"])
+    ws.append(["Code", "Site", "Category", "Tenure", "GIA sq m", "Annual cost", "Postcode"])
+    ws.append([101, "Crewe Health Centre", "health_centre", "freehold", 800, 96000, "cw1 2bj"])
+    ws.append([102, "Warrington Clinic", "clinic", "leasehold", 300, 45000, "WA11UH"])
+    book.create_sheet("Notes")
+    book.save(d / "charlie.xlsx")
+
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.5970, 53.3900]},
+         "properties": {"site_ref": "F1", "title": "Warrington Fire Station", "kind": "fire_station",
+                        "own": "freehold", "m2": 1200, "cost_gbp": 130000}},
+    ]
+    (d / "delta.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+    gdf = gpd.GeoDataFrame({"pid": ["E1"], "pname": ["Birchwood Park Office"], "ptype": ["office"],
+                            "ptenure": ["leasehold"], "area": [900.0], "cost": [110000.0]},
+                           geometry=[Point(363500, 391500)], crs="EPSG:27700")
+    gdf.to_file(d / "echo.gpkg", layer="property", driver="GPKG")
+
+    (d / "foxtrot.csv").write_text(
+        "Id,Name,Type,Tenure,Area,Cost,UPRN\nX1,Hoole Clinic,clinic,licence,50,9000,100010002\n",
+        encoding="utf-8")
+
+    toml = textwrap.dedent("""
+        [register]
+        postcode_lookup = "postcodes.csv"
+        uprn_lookup = "uprns.csv"
+        dedupe_distance_m = 50
+        dedupe_name_similarity = 80
+
+        [[partners]]
+        code = "ALPHA"
+        name = "Alpha Council"
+        kind = "council"
+        [partners.assets]
+        file = "alpha.csv"
+        [partners.assets.location]
+        method = "xy"
+        x = "Easting"
+        y = "Northing"
+        crs = "EPSG:27700"
+        fallback = "postcode"
+        [partners.assets.columns]
+        source_id = "Ref"
+        name = "Site Name"
+        asset_type = "Use"
+        tenure = "Tenure"
+        gia_m2 = "GIA"
+        running_cost_gbp = "Cost"
+        market_value_gbp = "Value"
+        uprn = "UPRN"
+        postcode = "Postcode"
+        listed = "Listed"
+        [partners.assets.values.asset_type]
+        "Admin Office" = "office"
+        [partners.assets.values.tenure]
+        FH = "freehold"
+        LH = "leasehold"
+        [partners.occupiers]
+        file = "alpha_teams.csv"
+        [partners.occupiers.columns]
+        source_id = "Ref"
+        team = "Team"
+        service = "Service"
+        fte = "FTE"
+        front_facing = "Public"
+
+        [[partners]]
+        code = "BRAVO"
+        kind = "dwp"
+        [partners.assets]
+        file = "bravo.csv"
+        encoding = "cp1252"
+        delimiter = ";"
+        header_row = 3
+        area_unit = "sqft"
+        money_unit = "gbp_k"
+        [partners.assets.location]
+        method = "xy"
+        x = "Lon"
+        y = "Lat"
+        crs = "EPSG:4326"
+        [partners.assets.columns]
+        source_id = "ID"
+        name = "Name"
+        asset_type = "Type"
+        tenure = "Tenure"
+        gia_m2 = "Area"
+        running_cost_gbp = "Running £k"
+        [partners.occupiers]
+        file = "bravo_teams.csv"
+        [partners.occupiers.columns]
+        source_id = "ID"
+        team = "Team"
+        service = "Service"
+        fte = "FTE"
+
+        [[partners]]
+        code = "CHARLIE"
+        kind = "nhs"
+        [partners.assets]
+        file = "charlie.xlsx"
+        sheet = "Sites"
+        header_row = 2
+        [partners.assets.location]
+        method = "postcode"
+        [partners.assets.columns]
+        source_id = "Code"
+        name = "Site"
+        asset_type = "Category"
+        tenure = "Tenure"
+        gia_m2 = "GIA sq m"
+        running_cost_gbp = "Annual cost"
+        postcode = "Postcode"
+
+        [[partners]]
+        code = "DELTA"
+        kind = "fire"
+        [partners.assets]
+        file = "delta.geojson"
+        [partners.assets.location]
+        method = "geometry"
+        [partners.assets.columns]
+        source_id = "site_ref"
+        name = "title"
+        asset_type = "kind"
+        tenure = "own"
+        gia_m2 = "m2"
+        running_cost_gbp = "cost_gbp"
+
+        [[partners]]
+        code = "ECHO"
+        kind = "housing"
+        [partners.assets]
+        file = "echo.gpkg"
+        layer = "property"
+        [partners.assets.location]
+        method = "geometry"
+        [partners.assets.columns]
+        source_id = "pid"
+        name = "pname"
+        asset_type = "ptype"
+        tenure = "ptenure"
+        gia_m2 = "area"
+        running_cost_gbp = "cost"
+
+        [[partners]]
+        code = "FOXTROT"
+        kind = "nhs"
+        [partners.assets]
+        file = "foxtrot.csv"
+        [partners.assets.location]
+        method = "uprn"
+        [partners.assets.columns]
+        source_id = "Id"
+        name = "Name"
+        asset_type = "Type"
+        tenure = "Tenure"
+        gia_m2 = "Area"
+        running_cost_gbp = "Cost"
+        uprn = "UPRN"
+    """)
+    path = d / "partners.toml"
+    path.write_text(toml, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mini_sources(tmp_path: Path) -> Path:
+    """Path of the five-partner fixture's partners.toml."""
+    return write_all(tmp_path / "mini")
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The shared folder (``ESTATE_SHARED``, default ``../shared``); skips if absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared material not found at {SHARED} (set ESTATE_SHARED)")
+    return SHARED
