@@ -170,8 +170,9 @@ def deduplicate(frame: pd.DataFrame, distance_m: float, threshold: float,
     partners = groups["partner"].agg(lambda p: list(dict.fromkeys(p)))
     kept["partners"] = kept.index.map(lambda i: ";".join(
         [kept.at[i, "partner"]] + sorted(set(partners[i]) - {kept.at[i, "partner"]})))
-    kept["merged_from"] = kept.index.map(
-        merged.groupby("_lead")["asset_id"].agg(lambda s: ";".join(sorted(s)))).fillna("")
+    merged_ids = merged.groupby("_lead")["asset_id"].agg(lambda s: ";".join(sorted(s)))
+    kept["merged_from"] = pd.Series(kept.index.map(merged_ids), index=kept.index, dtype=object)
+    kept["merged_from"] = kept["merged_from"].where(kept["merged_from"].notna(), None)
     for flag in ("listed", "statutory", "must_keep", "sensitive"):
         kept[flag] = groups[flag].any().reindex(kept.index).to_numpy()
     kept["services"] = groups["services"].agg(
