@@ -11,7 +11,8 @@ are dropped before anything is rendered, so neither their coordinates nor
 their names reach the HTML. The map only states how many were left out.
 
 The private helpers (base map, legend boxes, colour and size scales, popup
-tables, atomic writing) are shared by the plan and access maps.
+tables, marker clusters, atomic writing) are meant for the plan and access
+maps to reuse.
 """
 
 from __future__ import annotations
