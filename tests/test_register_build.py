@@ -192,3 +192,16 @@ def test_dedupe_rules():
     assert result.kept_id["B-1"] == "A-1" and result.kept_id["C-1"] == "A-2"
     lead = result.assets.set_index("asset_id").loc["A-2"]
     assert lead["partners"] == "A;C"
+
+
+def test_gb_land_window_matches_global_land_mask():
+    """The cached GB window answers exactly as the library's whole-globe mask."""
+    import numpy as np
+    from global_land_mask import globe
+
+    from estate.register.geocode import _is_land
+
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(49.0, 62.0, 50_000), rng.uniform(-10.0, 3.0, 50_000)
+    assert np.array_equal(_is_land(lat, lon), globe.is_land(lat, lon))
+    assert not _is_land(np.array([40.0]), np.array([-3.0]))[0]  # outside the window: sea

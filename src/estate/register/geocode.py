@@ -8,6 +8,7 @@ Every placed point must lie in Great Britain and on land.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from estate._errors import SourceError
+from estate._io import atomic_path
 from estate.register import schema
 from estate.register.ingest import parse_postcode, parse_uprn
 from estate.register.sources import Location, RegisterSettings
@@ -141,25 +143,85 @@ def load_lookups(settings: RegisterSettings) -> Lookups:
     )
 
 
+#: The window of the global land mask kept for Great Britain (degrees).
+_MASK_LAT = (49.0, 62.0)
+_MASK_LON = (-10.0, 3.0)
+_land_window: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _gb_land_window() -> tuple[np.ndarray, np.ndarray]:
+    """Great Britain's window of the ``global_land_mask`` 1 km land mask.
+
+    The library loads its whole-globe mask (about 1 GB, 5 s) on import; the
+    GB window (a few MB, 26 kB compressed) is cut from it once and cached on
+    disk under ``$XDG_CACHE_HOME/estate`` (default ``~/.cache/estate``), keyed
+    by the library's version. Returns ``(land, grid)``: ``land[i, j]`` is true
+    on land; ``grid`` holds the library's latitude and longitude origin and
+    step and the window's first row and column, so indices match the library's.
+    """
+    global _land_window
+    if _land_window is not None:
+        return _land_window
+    from importlib.metadata import version
+
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "estate"
+    cache = cache_dir / f"gb_land_{version('global-land-mask')}.npz"
+    try:
+        with np.load(cache) as saved:
+            _land_window = (saved["land"], saved["grid"])
+            return _land_window
+    except (OSError, KeyError, ValueError):
+        pass
+    from global_land_mask import globe
+
+    lat, lon = globe._lat, globe._lon
+    rows = np.flatnonzero((lat >= _MASK_LAT[0]) & (lat <= _MASK_LAT[1]))
+    cols = np.flatnonzero((lon >= _MASK_LON[0]) & (lon <= _MASK_LON[1]))
+    # The library's mask is true over the ocean.
+    land = ~globe._mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    grid = np.array([lat[0], lat[1] - lat[0], lon[0], lon[1] - lon[0], rows.min(), cols.min()])
+    _land_window = (land, grid)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, land=land, grid=grid)
+    except OSError:
+        pass  # a read-only home only costs the next run the full load again
+    return _land_window
+
+
+def _is_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The land mask at WGS84 points, indexed as ``globe.is_land`` does.
+
+    Points outside the GB window count as sea.
+    """
+    land, (lat0, dlat, lon0, dlon, row0, col0) = _gb_land_window()
+    i = ((np.asarray(lat, float) - lat0) / dlat).astype(int) - int(row0)
+    j = ((np.asarray(lon, float) - lon0) / dlon).astype(int) - int(col0)
+    inside = (i >= 0) & (i < land.shape[0]) & (j >= 0) & (j < land.shape[1])
+    out = np.zeros(i.shape, dtype=bool)
+    out[inside] = land[i[inside], j[inside]]
+    return out
+
+
 def on_land(easting_m: np.ndarray, northing_m: np.ndarray, tolerance_m: float) -> np.ndarray:
     """True where a BNG point is on land, or within ``tolerance_m`` of land.
 
-    Uses the 1 km global land mask of ``global_land_mask``; a point counts as on
-    land when it, or one of eight points ``tolerance_m`` around it, is on land,
-    so that coastal sites are not mistaken for the sea.
+    Uses the 1 km land mask of ``global_land_mask`` (GLOBE data); a point counts
+    as on land when it, or one of eight points ``tolerance_m`` around it, is
+    on land, so that coastal sites are not mistaken for the sea.
     """
-    from global_land_mask import globe
-
     e, n = np.asarray(easting_m, float), np.asarray(northing_m, float)
     to_wgs = _from_bng()
     lon, lat = to_wgs.transform(e, n)
-    land = np.asarray(globe.is_land(lat, lon), dtype=bool)
+    land = _is_land(lat, lon)
     if tolerance_m > 0 and not land.all():
         idx = np.flatnonzero(~land)
         for angle in np.arange(8) * np.pi / 4:
             lon2, lat2 = to_wgs.transform(e[idx] + tolerance_m * np.cos(angle),
                                           n[idx] + tolerance_m * np.sin(angle))
-            land[idx] |= np.asarray(globe.is_land(lat2, lon2), dtype=bool)
+            land[idx] |= _is_land(lat2, lon2)
     return land
 
 
