@@ -1,0 +1,107 @@
+"""Benchmark runner: prints wall time and peak memory for each case.
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py                 # every case
+    .venv/bin/python benchmarks/run.py register-sample # one case
+
+Each case runs in its own child process so its peak resident memory
+(``ru_maxrss``) is its own. Targets are printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _case_register_sample() -> dict:
+    from estate.register import build_register, load_sources, write_register
+
+    start = time.perf_counter()
+    register = build_register(load_sources(REPO / "data/assets/partners.toml"))
+    built = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_register(register, tmp)
+    done = time.perf_counter()
+    return {"assets": len(register.assets), "build_s": built - start, "write_s": done - built,
+            "total_s": done - start, "target": "sample ≤ 15 s"}
+
+
+def _case_register_100k() -> dict:
+    from estate.register import build_register, load_sources, write_register
+    from estate.sample import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        generate(Path(tmp) / "assets", scale=25)
+        generated = time.perf_counter()
+        register = build_register(load_sources(Path(tmp) / "assets/partners.toml"))
+        built = time.perf_counter()
+        write_register(register, Path(tmp) / "out")
+        done = time.perf_counter()
+        size_mb = (Path(tmp) / "out/register.gpkg").stat().st_size / 1e6
+    return {"assets": len(register.assets), "generate_s": generated - start, "build_s": built - generated,
+            "write_s": done - built, "total_s": done - generated, "gpkg_mb": size_mb,
+            "target": "100,000 assets ≤ 120 s (build + write)"}
+
+
+def _case_map_register() -> dict:
+    from estate.maps import register_map
+    from estate.register import build_register, load_sources
+
+    register = build_register(load_sources(REPO / "data/assets/partners.toml"))
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        stats = register_map(register.assets, Path(tmp) / "register.html")
+        done = time.perf_counter()
+    return {"markers": stats.markers, "write_s": done - start, "html_mb": stats.bytes / 1e6}
+
+
+CASES = {
+    "register-sample": _case_register_sample,
+    "register-100k": _case_register_100k,
+    "map-register": _case_map_register,
+}
+
+
+def _child(name: str) -> None:
+    result = CASES[name]()
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default all): {', '.join(CASES)}")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child)
+        return 0
+    unknown = sorted(set(args.cases) - set(CASES))
+    if unknown:
+        parser.error(f"unknown case(s) {unknown}; choose from {list(CASES)}")
+    failed = 0
+    for name in args.cases or list(CASES):
+        proc = subprocess.run([sys.executable, __file__, "--child", name], capture_output=True, text=True)
+        if proc.returncode != 0:
+            failed += 1
+            print(f"{name}: FAILED\n{proc.stderr}")
+            continue
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
+        print(f"{name}: {figures}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
