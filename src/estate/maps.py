@@ -334,14 +334,15 @@ def _codes(series: pd.Series) -> pd.Series:
 def _money(series: pd.Series, suffix: str = "") -> pd.Series:
     """Format amounts (GBP) as ``£1,234,567``; missing values become a dash."""
     values = pd.to_numeric(series, errors="coerce")
-    text = values.astype(object).map(lambda v: f"£{v:,.0f}{suffix}", na_action="ignore")
-    return text.fillna(_DASH)
+    return pd.Series([_DASH if pd.isna(v) else f"£{v:,.0f}{suffix}" for v in values],
+                     index=series.index, dtype=object)
 
 
 def _area(series: pd.Series) -> pd.Series:
     """Format floor areas (m²) as ``1,234 m²``; missing values become a dash."""
     values = pd.to_numeric(series, errors="coerce")
-    return values.astype(object).map(lambda v: f"{v:,.0f} m²", na_action="ignore").fillna(_DASH)
+    return pd.Series([_DASH if pd.isna(v) else f"{v:,.0f} m²" for v in values],
+                     index=series.index, dtype=object)
 
 
 def _asset_popup_fields(frame: pd.DataFrame, cost_per_m2: pd.Series) -> pd.DataFrame:
