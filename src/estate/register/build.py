@@ -193,6 +193,10 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     geo = geo.sort_values("asset_id", kind="stable").reset_index(drop=True)
 
     rejects, warnings = log.frame("reject"), log.frame("warning")
+    # Warnings are for rows that were kept; a rejected row's reasons are in rejects.
+    rejected_keys = set(zip(rejects["partner"], rejects["table"], rejects["row"]))
+    kept_rows = [k not in rejected_keys for k in zip(warnings["partner"], warnings["table"], warnings["row"])]
+    warnings = warnings.loc[kept_rows].reset_index(drop=True)
     counts = pd.DataFrame({"partner": [p.code for p in sources.partners]}).set_index("partner")
     counts["asset_rows"] = pd.Series(rows_read)
     counts["asset_rows_rejected"] = rejects[rejects["table"] == "assets"].groupby("partner")["row"].nunique()

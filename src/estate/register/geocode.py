@@ -227,7 +227,11 @@ def on_land(easting_m: np.ndarray, northing_m: np.ndarray, tolerance_m: float) -
 
 def _xy_in_bng(frame: pd.DataFrame, loc: Location, log: IssueLog, ctx: Context
                ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Parse and transform the x/y columns; log unreadable and swapped coordinates."""
+    """Parse and transform the x/y columns; log unreadable and swapped coordinates.
+
+    Returns easting and northing (NaN where the coordinates were rejected) and
+    the mask of rows with no coordinates at all.
+    """
     x = pd.to_numeric(frame["_x"].astype(str).str.replace(",", "").str.strip(), errors="coerce")
     y = pd.to_numeric(frame["_y"].astype(str).str.replace(",", "").str.strip(), errors="coerce")
     x_blank = frame["_x"].isna() | (frame["_x"].astype(str).str.strip() == "")
@@ -236,8 +240,9 @@ def _xy_in_bng(frame: pd.DataFrame, loc: Location, log: IssueLog, ctx: Context
     ctx_x = Context(ctx.partner, ctx.table, ctx.file, {"_x": loc.x, "_y": loc.y})
     reject_where(log, ctx_x, frame, ~x_blank & x.isna(), "_x", f"expected a number in {loc.crs}")
     reject_where(log, ctx_x, frame, ~y_blank & y.isna(), "_y", f"expected a number in {loc.crs}")
-    reject_where(log, ctx_x, frame, x_blank ^ y_blank, "_x" if x_blank.any() else "_y",
-                 "only one of the two coordinates is given")
+    reject_where(log, ctx_x, frame, x_blank & ~y_blank, "_x", "only one of the two coordinates is given")
+    reject_where(log, ctx_x, frame, y_blank & ~x_blank, "_y", "only one of the two coordinates is given")
+    unusable = pd.Series(False, index=frame.index)
     if CRS.from_user_input(loc.crs).is_geographic:
         lat_ok, lon_ok = y.between(*GB_LAT), x.between(*GB_LON)
         swapped = ~(lat_ok & lon_ok) & x.between(*GB_LAT) & y.between(*GB_LON)
@@ -249,8 +254,11 @@ def _xy_in_bng(frame: pd.DataFrame, loc: Location, log: IssueLog, ctx: Context
         reject_where(log, ctx_x, frame, outside, "_y", "coordinates are outside Great Britain "
                      f"(latitude {GB_LAT[0]} to {GB_LAT[1]}, longitude {GB_LON[0]} to {GB_LON[1]})",
                      values=values)
+        unusable = swapped | outside
     e, n = _to_bng(loc.crs).transform(x.to_numpy(float), y.to_numpy(float))
-    return pd.Series(e, index=frame.index), pd.Series(n, index=frame.index), both_blank
+    e = pd.Series(e, index=frame.index).where(~unusable)
+    n = pd.Series(n, index=frame.index).where(~unusable)
+    return e, n, both_blank
 
 
 def locate(frame: pd.DataFrame, loc: Location, file_crs: str | None, lookups: Lookups,
@@ -331,13 +339,12 @@ def locate(frame: pd.DataFrame, loc: Location, file_crs: str | None, lookups: Lo
 
     placed = e.notna() & n.notna()
     in_gb = e.between(*GB_EASTING_M) & n.between(*GB_NORTHING_M)
-    already = out["_row"].isin(log.rejected_rows(ctx.partner, ctx.table))
     place_col = {"xy": "_y", "geometry": "geometry", "postcode": "postcode", "uprn": "uprn"}
     ctx_place = Context(ctx.partner, ctx.table, ctx.file,
                         {**ctx.columns, "_y": loc.y or "", "geometry": "geometry"})
     values = "E=" + e.round(0).astype("Int64").astype(str) + ", N=" + n.round(0).astype("Int64").astype(str)
     for way, column in place_col.items():
-        sel = (method == way) & placed & ~already
+        sel = (method == way) & placed
         reject_where(log, ctx_place, out, sel & ~in_gb, column,
                      "point is outside Great Britain (British National Grid extent)", values=values)
         land = pd.Series(True, index=out.index)

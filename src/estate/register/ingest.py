@@ -96,7 +96,9 @@ def _read_xlsx(source: TableSource) -> pd.DataFrame:
         if header is None or all(h is None for h in header):
             raise _fail(source, f"sheet {source.sheet!r} has no header at row {source.header_row}")
         names = [str(h).strip() if h is not None else f"_blank{i}" for i, h in enumerate(header)]
-        data = [tuple(_cell_text(v) for v in r) for r in rows]
+        width = len(names)
+        # Read-only sheets can give short rows where trailing cells are empty.
+        data = [tuple(_cell_text(v) for v in r[:width]) + (None,) * (width - len(r)) for r in rows]
     finally:
         book.close()
     frame = pd.DataFrame(data, columns=names, dtype=object) if data else pd.DataFrame(columns=names)
@@ -185,16 +187,19 @@ def read_table(source: TableSource) -> RawTable:
 # --------------------------------------------------------------------------
 
 
+def _cell(value: object) -> str | None:
+    """One cell as trimmed text, None when blank; whole floats lose their '.0'."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
 def _text(raw: pd.Series) -> pd.Series:
-    """Trimmed text with blanks as None; whole numbers from Excel lose their '.0'."""
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        s = str(v).strip()
-        return s or None
-    return raw.map(one).astype(object)
+    """Cells as trimmed text in an object Series, blanks as None."""
+    return pd.Series([_cell(v) for v in raw], index=raw.index, dtype=object)
 
 
 def parse_area(raw: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
