@@ -165,19 +165,24 @@ def deduplicate(frame: pd.DataFrame, distance_m: float, threshold: float,
                                            [tokens[i] for i in lead.index], weights).round(1),
     }).loc[:, list(schema.MERGE_COLUMNS)]
 
-    groups = frame.groupby("_lead")
     kept = frame.loc[frame.index == frame["_lead"]].copy()
-    partners = groups["partner"].agg(lambda p: list(dict.fromkeys(p)))
-    kept["partners"] = kept.index.map(lambda i: ";".join(
-        [kept.at[i, "partner"]] + sorted(set(partners[i]) - {kept.at[i, "partner"]})))
-    merged_ids = merged.groupby("_lead")["asset_id"].agg(lambda s: ";".join(sorted(s)))
-    kept["merged_from"] = pd.Series(kept.index.map(merged_ids), index=kept.index, dtype=object)
-    kept["merged_from"] = kept["merged_from"].where(kept["merged_from"].notna(), None)
-    for flag in ("listed", "statutory", "must_keep", "sensitive"):
-        kept[flag] = groups[flag].any().reindex(kept.index).to_numpy()
-    kept["services"] = groups["services"].agg(
-        lambda s: ";".join(sorted({c for v in s.dropna() for c in str(v).split(";") if c})) or None
-    ).reindex(kept.index).to_numpy()
-    kept["uprn"] = kept["uprn"].fillna(groups["uprn"].first().reindex(kept.index))
+    kept["partners"] = kept["partner"]
+    kept["merged_from"] = None
+    if len(merged):
+        # Only sites with merged records need combining; every other site is its own record.
+        shared = frame[frame["_lead"].isin(merged["_lead"])]
+        groups = shared.groupby("_lead")
+        lead_partner = kept.loc[groups.size().index, "partner"]
+        others = merged.groupby("_lead")["partner"].agg(lambda p: sorted(set(p)))
+        kept.loc[lead_partner.index, "partners"] = [
+            ";".join([lead] + [p for p in others[i] if p != lead]) for i, lead in lead_partner.items()]
+        kept.loc[lead_partner.index, "merged_from"] = merged.groupby("_lead")["asset_id"].agg(
+            lambda ids: ";".join(sorted(ids)))
+        for flag in ("listed", "statutory", "must_keep", "sensitive"):
+            kept.loc[lead_partner.index, flag] = groups[flag].any()
+        kept.loc[lead_partner.index, "services"] = groups["services"].agg(
+            lambda s: ";".join(sorted({c for v in s.dropna() for c in str(v).split(";") if c})) or None)
+        kept.loc[lead_partner.index, "uprn"] = kept.loc[lead_partner.index, "uprn"].fillna(
+            groups["uprn"].first())
     kept = kept.drop(columns=["_group", "_rank_tenure", "_rank_partner", "_lead"])
     return Deduplicated(assets=kept.reset_index(drop=True), merges=merges, kept_id=kept_id)
