@@ -47,6 +47,23 @@ BRAVO_CSV = ("Cheshire Bravo property list\r\n\r\n"
              "B2;Crewe Station;police_station;freehold;10764;250;53.0979;-2.4410\r\n")
 
 
+#: The column names the small hand-written test files use.
+BASE_COLUMNS = {"source_id": "Ref", "name": "Name", "asset_type": "Type", "tenure": "Tenure",
+                "gia_m2": "GIA", "running_cost_gbp": "Cost"}
+BNG_XY = {"method": "xy", "x": "X", "y": "Y", "crs": "EPSG:27700"}
+
+
+def partner_toml(code: str, file: str, *, columns: dict | None = None, location: dict | None = None,
+                 **assets: object) -> str:
+    """One ``[[partners]]`` entry of a sources file (``BASE_COLUMNS`` plus ``columns``)."""
+    def table(name: str, values: dict) -> str:
+        return f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    return (f"[[partners]]\ncode = {json.dumps(code)}\n"
+            + table("partners.assets", {"file": file, **assets})
+            + table("partners.assets.location", location or BNG_XY)
+            + table("partners.assets.columns", {**BASE_COLUMNS, **(columns or {})}))
+
+
 def write_alpha(d: Path) -> None:
     (d / "alpha.csv").write_text(ALPHA_CSV, encoding="utf-8")
 

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pytest
 
+from estate._errors import SourceErrors
 from estate.register import build_register, load_sources
 
 
-def test_areas_layer_assigns_real_lsoa_codes(mini_sources, shared_dir):
-    lsoas = shared_dir / "geography/cheshire-warrington/lsoa_E06000050.geojson"
-    if not lsoas.exists():
-        pytest.skip(f"{lsoas} is absent")
-    text = mini_sources.read_text().replace(
-        "[register]\n", f'[register]\nareas = "{lsoas}"\nareas_code_column = "LSOA21CD"\n', 1)
-    mini_sources.write_text(text)
-    register = build_register(load_sources(mini_sources))
+@pytest.fixture
+def lsoas(shared_dir) -> Path:
+    """Real LSOA 2021 boundaries of Cheshire West and Chester (WGS84 GeoJSON)."""
+    path = shared_dir / "geography/cheshire-warrington/lsoa_E06000050.geojson"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+def _with_areas(sources: Path, areas: Path, column: str) -> Path:
+    text = sources.read_text().replace(
+        "[register]\n", f'[register]\nareas = "{areas}"\nareas_code_column = "{column}"\n', 1)
+    sources.write_text(text)
+    return sources
+
+
+def test_areas_layer_assigns_real_lsoa_codes(mini_sources, lsoas):
+    register = build_register(load_sources(_with_areas(mini_sources, lsoas, "LSOA21CD")))
     assets = register.assets.set_index("asset_id")
 
     # Independent check: which polygon contains each point, by GeoPandas directly.
@@ -31,14 +44,6 @@ def test_areas_layer_assigns_real_lsoa_codes(mini_sources, shared_dir):
     assert pd.isna(assets.loc["CHARLIE-102", "authority"])
 
 
-def test_areas_layer_with_a_wrong_column_is_an_error(mini_sources, shared_dir):
-    from estate._errors import SourceErrors
-
-    lsoas = shared_dir / "geography/cheshire-warrington/lsoa_E06000050.geojson"
-    if not lsoas.exists():
-        pytest.skip(f"{lsoas} is absent")
-    text = mini_sources.read_text().replace(
-        "[register]\n", f'[register]\nareas = "{lsoas}"\nareas_code_column = "LAD99CD"\n', 1)
-    mini_sources.write_text(text)
+def test_areas_layer_with_a_wrong_column_is_an_error(mini_sources, lsoas):
     with pytest.raises(SourceErrors, match="LAD99CD"):
-        build_register(load_sources(mini_sources))
+        build_register(load_sources(_with_areas(mini_sources, lsoas, "LAD99CD")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import openpyxl
@@ -11,43 +10,22 @@ import pytest
 from estate._errors import SourceErrors
 from estate.register import build_register, load_sources
 
-from conftest import LOOKUP_POSTCODES, LOOKUP_UPRNS
+from conftest import BNG_XY, LOOKUP_POSTCODES, LOOKUP_UPRNS, partner_toml
 
 HEADER = "Ref,Name,Type,Tenure,GIA,Cost,X,Y,Postcode,Opened,Listed"
 GOOD = "G1,Good Office,office,freehold,1000,100000,340500,366300,CH1 2HJ,2001-04-01,no"
 
 
 def one_partner(tmp_path: Path, body: str, *, crs: str = "EPSG:27700", method: str = "xy",
-                extra: str = "", header: str = HEADER) -> Path:
+                extra: dict | None = None, header: str = HEADER) -> Path:
     """A single-partner sources file over a CSV with ``header`` and ``body``."""
     (tmp_path / "postcodes.csv").write_text(LOOKUP_POSTCODES, encoding="utf-8")
     (tmp_path / "uprns.csv").write_text(LOOKUP_UPRNS, encoding="utf-8")
     (tmp_path / "p.csv").write_text(header + "\n" + body + "\n", encoding="utf-8")
-    location = (f'method = "xy"\nx = "X"\ny = "Y"\ncrs = "{crs}"' if method == "xy"
-                else f'method = "{method}"')
-    toml = textwrap.dedent("""
-        [register]
-        postcode_lookup = "postcodes.csv"
-        uprn_lookup = "uprns.csv"
-        [[partners]]
-        code = "P"
-        [partners.assets]
-        file = "p.csv"
-        date_format = "%Y-%m-%d"
-        [partners.assets.location]
-        {location}
-        [partners.assets.columns]
-        source_id = "Ref"
-        name = "Name"
-        asset_type = "Type"
-        tenure = "Tenure"
-        gia_m2 = "GIA"
-        running_cost_gbp = "Cost"
-        postcode = "Postcode"
-        lease_break_date = "Opened"
-        listed = "Listed"
-        {extra}
-    """).replace("{location}", location).replace("{extra}", extra)
+    location = {**BNG_XY, "crs": crs} if method == "xy" else {"method": method}
+    columns = {"postcode": "Postcode", "lease_break_date": "Opened", "listed": "Listed", **(extra or {})}
+    toml = ('[register]\npostcode_lookup = "postcodes.csv"\nuprn_lookup = "uprns.csv"\n'
+            + partner_toml("P", "p.csv", columns=columns, location=location, date_format="%Y-%m-%d"))
     path = tmp_path / "partners.toml"
     path.write_text(toml, encoding="utf-8")
     return path
@@ -129,7 +107,7 @@ def test_malformed_postcode_rejects_when_located_by_postcode(tmp_path):
 def test_unknown_uprn_rejects(tmp_path):
     header = HEADER + ",UPRN"
     body = (GOOD + ",100010001\n" + "B1,Bad,office,freehold,10,1000,,,,,,999999999")
-    path = one_partner(tmp_path, body, method="uprn", extra='uprn = "UPRN"', header=header)
+    path = one_partner(tmp_path, body, method="uprn", extra={"uprn": "UPRN"}, header=header)
     register, rejects = rejects_of(path)
     only_reject(rejects, 3, "UPRN", "UPRN not found in uprns.csv")
     assert register.assets.loc[0, "geometry"].x == pytest.approx(340600.0)
@@ -234,27 +212,8 @@ def test_excel_header_offset_and_native_cells(tmp_path):
     ws.append([])
     ws.append([8, "Eight", "office", "leasehold", 1000, 100000, 340900, 366300, "soon"])
     book.save(tmp_path / "t.xlsx")
-    (tmp_path / "partners.toml").write_text(textwrap.dedent("""
-        [[partners]]
-        code = "X"
-        [partners.assets]
-        file = "t.xlsx"
-        sheet = "Terrier"
-        header_row = 3
-        [partners.assets.location]
-        method = "xy"
-        x = "X"
-        y = "Y"
-        crs = "EPSG:27700"
-        [partners.assets.columns]
-        source_id = "Ref"
-        name = "Name"
-        asset_type = "Type"
-        tenure = "Tenure"
-        gia_m2 = "GIA"
-        running_cost_gbp = "Cost"
-        lease_break_date = "Break"
-    """))
+    (tmp_path / "partners.toml").write_text(partner_toml(
+        "X", "t.xlsx", sheet="Terrier", header_row=3, columns={"lease_break_date": "Break"}))
     register = build_register(load_sources(tmp_path / "partners.toml"))
     assert list(register.assets["asset_id"]) == ["X-7"]
     assert str(register.assets.loc[0, "lease_break_date"].date()) == "2030-03-31"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import textwrap
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from estate.register import build_register, load_sources
+
+from conftest import partner_toml
 
 GOOD = {"gia": "100", "cost": "£20,000", "x": "340500", "type": "office"}
 BAD = {
@@ -45,24 +46,7 @@ def _write(d: Path, rows: list[dict]) -> Path:
     partners = []
     for code, body in lines.items():
         (d / f"{code}.csv").write_text("Ref,Name,Type,Tenure,GIA,Cost,X,Y\n" + "\n".join(body) + "\n")
-        partners.append(textwrap.dedent(f"""
-            [[partners]]
-            code = "{code}"
-            [partners.assets]
-            file = "{code}.csv"
-            [partners.assets.location]
-            method = "xy"
-            x = "X"
-            y = "Y"
-            crs = "EPSG:27700"
-            [partners.assets.columns]
-            source_id = "Ref"
-            name = "Name"
-            asset_type = "Type"
-            tenure = "Tenure"
-            gia_m2 = "GIA"
-            running_cost_gbp = "Cost"
-        """))
+        partners.append(partner_toml(code, f"{code}.csv"))
     path = d / "partners.toml"
     path.write_text("\n".join(partners))
     return path
