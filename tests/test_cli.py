@@ -44,6 +44,12 @@ def test_missing_register_for_map_is_a_clear_error(tmp_path, capsys):
     assert not (tmp_path / "m.html").exists()
 
 
+def test_missing_sources_file_says_what_to_do(tmp_path, capsys):
+    assert main(["register", "--sources", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert "pass --sources FILE" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_unknown_option_is_a_usage_error(capsys):
     assert main(["register", "--nope"]) == 2
     assert "No such option" in capsys.readouterr().err

@@ -87,6 +87,9 @@ def register_cmd(sources: Path, out_dir: Path) -> None:
     from estate.register.build import build_register, write_register
     from estate.register.sources import load_sources
 
+    if not sources.exists():
+        raise click.UsageError(f"no partner sources at {sources}: run from the estate folder "
+                               "(for the built-in sample) or pass --sources FILE")
     start = time.perf_counter()
     click.echo(f"Building the register from {sources}", err=True)
     described = load_sources(sources)
