@@ -220,3 +220,23 @@ def test_excel_header_offset_and_native_cells(tmp_path):
     assert register.assets.loc[0, "running_cost_gbp"] == 100000
     rej = register.rejects
     assert list(rej["row"]) == [6] and rej.iloc[0]["column"] == "Break"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_csv_with_byte_order_mark(tmp_path, encoding):
+    path = one_partner(tmp_path, GOOD)
+    csv = tmp_path / "p.csv"
+    csv.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    path.write_text(path.read_text().replace('file = "p.csv"', f'file = "p.csv"\nencoding = "{encoding}"'))
+    register, rejects = rejects_of(path)
+    assert list(register.assets["asset_id"]) == ["P-G1"] and rejects.empty
+
+
+def test_windows_1252_pound_signs(tmp_path):
+    path = one_partner(tmp_path, "G1,Café Hub,office,freehold,1000,£100000,340500,366300,,,")
+    csv = tmp_path / "p.csv"
+    csv.write_bytes(csv.read_text(encoding="utf-8").encode("cp1252"))
+    path.write_text(path.read_text().replace('file = "p.csv"', 'file = "p.csv"\nencoding = "cp1252"'))
+    register, _ = rejects_of(path)
+    assert register.assets.loc[0, "name"] == "Café Hub"
+    assert register.assets.loc[0, "running_cost_gbp"] == 100_000
