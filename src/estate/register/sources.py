@@ -7,12 +7,12 @@ checks it into typed settings; nothing here opens a partner's data file.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from estate._errors import SourceError, SourceErrors
+from estate._toml import TomlReader, read_toml
 from estate.register import schema
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
@@ -93,55 +93,7 @@ class Sources:
     partners: tuple[PartnerSource, ...]
 
 
-class _Reader:
-    """Checks one TOML table, collecting errors that name the key."""
-
-    def __init__(self, path: Path, errors: list[SourceError]) -> None:
-        self.path = path
-        self.errors = errors
-
-    def fail(self, where: str, message: str) -> None:
-        self.errors.append(SourceError(self.path, message, column=where))
-
-    def check_keys(self, table: dict[str, Any], where: str, allowed: set[str]) -> None:
-        for key in sorted(set(table) - allowed):
-            self.fail(f"{where}.{key}", f"unknown key; expected one of {sorted(allowed)}")
-
-    def text(self, table: dict, key: str, where: str, *, required: bool = False,
-             choices: tuple[str, ...] | None = None, default: str | None = None) -> str | None:
-        value = table.get(key, default)
-        if value is None or value == "":
-            if required:
-                self.fail(f"{where}.{key}", "is required")
-            return default if value is None else None
-        if not isinstance(value, str):
-            self.fail(f"{where}.{key}", f"expected text, got {value!r}")
-            return default
-        if choices is not None and value not in choices:
-            self.fail(f"{where}.{key}", f"{value!r} is not one of {list(choices)}")
-            return default
-        return value
-
-    def number(self, table: dict, key: str, where: str, default: float, *,
-               minimum: float = 0.0, maximum: float | None = None) -> float:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(f"{where}.{key}", f"expected a number, got {value!r}")
-            return default
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = "" if maximum is None else f" and at most {maximum}"
-            self.fail(f"{where}.{key}", f"{value} must be at least {minimum}{upper}")
-            return default
-        return float(value)
-
-    def path_of(self, table: dict, key: str, where: str, *, required: bool = False) -> Path | None:
-        name = self.text(table, key, where, required=required)
-        if not name:
-            return None
-        return (self.path.parent / name).resolve()
-
-
-def _table_source(r: _Reader, table: dict, where: str, kind: str) -> TableSource | None:
+def _table_source(r: TomlReader, table: dict, where: str, kind: str) -> TableSource | None:
     is_assets = kind == "assets"
     allowed = {"file", "format", "encoding", "delimiter", "sheet", "layer", "header_row", "date_format",
                "area_unit", "money_unit", "columns", "values"}
@@ -210,7 +162,7 @@ def _table_source(r: _Reader, table: dict, where: str, kind: str) -> TableSource
     )
 
 
-def _location(r: _Reader, table: Any, where: str, columns: dict[str, str], fmt: str) -> Location | None:
+def _location(r: TomlReader, table: Any, where: str, columns: dict[str, str], fmt: str) -> Location | None:
     if not isinstance(table, dict):
         r.fail(where, "a [location] table is required: method = xy | geometry | postcode | uprn")
         return None
@@ -257,15 +209,10 @@ def load_sources(path: str | Path) -> Sources:
         Every problem found, each naming the file and the key.
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourceErrors([SourceError(path, "file not found")]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SourceErrors([SourceError(path, f"not valid TOML: {exc}")]) from None
+    doc = read_toml(path)
 
     errors: list[SourceError] = []
-    r = _Reader(path, errors)
+    r = TomlReader(path, errors)
     r.check_keys(doc, "", {"register", "partners"})
     reg = doc.get("register", {})
     r.check_keys(reg, "register", {"postcode_lookup", "uprn_lookup", "areas", "areas_code_column",
