@@ -19,3 +19,37 @@ ACCESS_COLUMNS: tuple[str, ...] = ("zone_id", "site_id", "mode", "minutes")
 
 #: Travel modes the scenario may name.
 MODES: tuple[str, ...] = ("walk", "cycle", "car", "public_transport")
+
+
+def travel_times(origins, sites, settings) -> "pd.DataFrame":  # noqa: F821 - pandas imported lazily
+    """Run the scenario's engine.
+
+    Parameters
+    ----------
+    origins
+        ``zone_id, x_m, y_m`` (EPSG:27700 metres): each zone's travel origin.
+    sites
+        ``site_id, x_m, y_m``.
+    settings
+        The scenario's :class:`estate.scenario.AccessSettings`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sparse access table, ``ACCESS_COLUMNS``.
+    """
+    if settings.engine == "straight":
+        from estate.access.straight import straight_times
+
+        return straight_times(origins, sites, settings.speed_kmh, settings.cutoff_minutes,
+                              settings.circuity, settings.wait_minutes)
+    if settings.engine == "network":
+        from estate.access.network import network_times
+
+        modes = [m for m in settings.speed_kmh if m != "public_transport"]
+        return network_times(origins, sites, modes, settings.cutoff_minutes, settings.osm_file,
+                             settings.speed_kmh)
+    from estate.access.matrix import read_matrix
+
+    return read_matrix(settings.matrix_file, origins["zone_id"].astype(str), sites["site_id"].astype(str),
+                       list(settings.speed_kmh), settings.cutoff_minutes)
