@@ -1,0 +1,62 @@
+"""Scenario files: the built-in one loads; mistakes name the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from estate._errors import SourceErrors
+from estate.scenario import load_scenario
+
+from conftest import REPO
+
+BUILT_IN = REPO / "models" / "cheshire-warrington.toml"
+
+
+def test_built_in_scenario_loads():
+    s = load_scenario(BUILT_IN)
+    assert s.name == "cheshire-warrington"
+    assert s.access.engine == "straight" and s.access.speed_kmh["walk"] == 4.8
+    assert s.access.wait_minutes == {"public_transport": 10.0}
+    codes = {svc.code: svc for svc in s.services}
+    assert {"employment", "early_help", "library_contact", "health_care", "police_front_counter",
+            "back_office"} <= set(codes)
+    assert codes["back_office"].standard is None
+    assert codes["police_front_counter"].standard.rule == "no_worse"
+    assert s.data.sources == (REPO / "data/assets/partners.toml").resolve()
+
+
+@pytest.mark.parametrize(
+    "old, new, expect",
+    [
+        ('mode = "car", rule', 'mode = "tram", rule', "'tram' has no speed"),
+        ("cycle = 15.0\n", "", None),
+        ('engine = "straight"', 'engine = "teleport"', "access.engine"),
+        ("circuity = 1.3", "circuity = 0.5", "access.circuity"),
+        ("share = 0.90 }", "share = 1.5 }", "share"),
+        ('asset_types = ["jobcentre"]', 'asset_types = ["castle"]', "'castle'"),
+        ("car = 35.0", "car = -35.0", "access.speed_kmh.car"),
+        ("cutoff_minutes = 60.0", "cutoff_minutes = 0", "cutoff_minutes"),
+    ],
+)
+def test_bad_scenarios_name_the_key(tmp_path, old, new, expect):
+    text = BUILT_IN.read_text()
+    assert old in text
+    path = tmp_path / "s.toml"
+    path.write_text(text.replace(old, new, 1))
+    if expect is None:
+        load_scenario(path)  # dropping a mode no standard uses is fine
+        return
+    with pytest.raises(SourceErrors) as err:
+        load_scenario(path)
+    assert "s.toml" in str(err.value) and expect in str(err.value)
+
+
+def test_standard_naming_a_mode_with_no_speed(tmp_path):
+    text = BUILT_IN.read_text().replace("public_transport = 18.0\n", "").replace(
+        "[access.wait_minutes]\npublic_transport = 10.0", "")
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SourceErrors) as err:
+        load_scenario(path)
+    assert "mode 'public_transport' has no speed in [access.speed_kmh]" in str(err.value)
+    assert "services.employment.standard.mode" in str(err.value)
