@@ -60,3 +60,11 @@ def test_standard_naming_a_mode_with_no_speed(tmp_path):
         load_scenario(path)
     assert "mode 'public_transport' has no speed in [access.speed_kmh]" in str(err.value)
     assert "services.employment.standard.mode" in str(err.value)
+
+
+def test_network_engine_cannot_serve_a_public_transport_standard(tmp_path):
+    text = BUILT_IN.read_text().replace('engine = "straight"', 'engine = "network"\nosm_file = "x.osm"')
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SourceErrors, match="network engine routes"):
+        load_scenario(path)

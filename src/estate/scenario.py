@@ -17,6 +17,8 @@ from estate.register import schema
 
 ENGINES = ("straight", "network", "matrix")
 STANDARD_RULES = ("share", "no_worse")
+#: Modes the network engine can route on an OpenStreetMap extract.
+NETWORK_MODES = ("car", "walk", "cycle")
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,12 @@ def load_scenario(path: str | Path) -> Scenario:
         if not service.services and not service.asset_types:
             r.fail(where, "say what delivers the service: services = [...] and/or asset_types = [...]")
         services.append(service)
+    if engine == "network":
+        for service in services:
+            if service.standard and service.standard.mode not in NETWORK_MODES:
+                r.fail(f"services.{service.code}.standard.mode",
+                       f"the network engine routes {list(NETWORK_MODES)} only; for {service.standard.mode!r} "
+                       "use the matrix engine with times from a timetable tool, or the straight engine")
     if errors:
         raise SourceErrors(errors)
     return Scenario(path=path.resolve(), name=r.text(doc, "name", "", default=path.stem),

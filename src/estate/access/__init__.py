@@ -46,7 +46,9 @@ def travel_times(origins, sites, settings) -> "pd.DataFrame":  # noqa: F821 - pa
     if settings.engine == "network":
         from estate.access.network import network_times
 
-        modes = [m for m in settings.speed_kmh if m != "public_transport"]
+        from estate.scenario import NETWORK_MODES
+
+        modes = [m for m in settings.speed_kmh if m in NETWORK_MODES]
         return network_times(origins, sites, modes, settings.cutoff_minutes, settings.osm_file,
                              settings.speed_kmh)
     from estate.access.matrix import read_matrix
