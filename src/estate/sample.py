@@ -22,8 +22,14 @@ OS Open UPRN layout) and three manifests that record what it planted:
 ``expected_merges.csv`` (records of one site held by two partners) and
 ``expected_near_misses.csv`` (neighbouring buildings that must stay apart).
 
-Run ``python -m estate.sample --out data/assets`` to rebuild the committed
-sample; ``--scale`` multiplies the number of assets for benchmarks.
+The same seed also gives synthetic demand zones (:func:`generate_zones`): about
+600 LSOA-like polygons tiling the sub-region, concentrated on the towns, whose
+populations add up exactly to each authority's Census 2021 total. They are
+drawn from their own random stream, so they never change the assets.
+
+Run ``python -m estate.sample --out data/assets --demand-out data/demand`` to
+rebuild the committed sample and zones (without ``--demand-out`` only the assets
+are written); ``--scale`` multiplies the number of assets for benchmarks.
 """
 
 from __future__ import annotations
@@ -180,6 +186,30 @@ KM_PER_DEG_LAT = 111.2
 KM_PER_DEG_LON = 111.2 * math.cos(math.radians(53.2))
 
 _TO_BNG = Transformer.from_crs(schema.WGS84, schema.BNG, always_xy=True)
+
+# ==========================================================================
+# Demand zones: targets and layout
+# ==========================================================================
+
+#: Census 2021 usual residents of each authority; the zones add up to these exactly.
+CENSUS_2021_POPULATION: dict[str, int] = {CHESHIRE_EAST: 398_800, CHESHIRE_WEST: 357_200, WARRINGTON: 210_900}
+#: Share of each authority's residents who live in the countryside (rural zones), not the towns.
+RURAL_POPULATION_SHARE: dict[str, float] = {CHESHIRE_EAST: 0.20, CHESHIRE_WEST: 0.18, WARRINGTON: 0.06}
+#: Typical residents of a zone, and the range every zone keeps to (as LSOAs do).
+ZONE_POPULATION = 1600
+ZONE_POPULATION_RANGE = (1000, 3000)
+#: Zones cover the convex hull of the towns and the sub-region's land up to this far beyond it (m).
+ZONE_REACH_M = 9000.0
+#: Land (and the sub-region's side of its neighbours) is widened by this much, so coastal assets stay inside (m).
+ZONE_COAST_MARGIN_M = 600.0
+#: Seeds of town zones lie at least this far apart (m), and within this many scatter widths of the town.
+URBAN_SEED_SEPARATION_M = 250.0
+URBAN_SEED_MAX_SD = 2.5
+#: Seeds of rural zones lie at least this far from any town seed, and start this far from each other (m).
+RURAL_SEED_CLEARANCE_M = 1200.0
+RURAL_SEED_SEPARATION_M = 4000.0
+#: Independent random stream of the zones (``default_rng([seed, ZONE_STREAM])``), so assets are unperturbed.
+ZONE_STREAM = 2
 
 # ==========================================================================
 # Asset types
@@ -1054,8 +1084,75 @@ def generate(out_dir: Path, seed: int = SEED, scale: float = 1.0) -> dict:
     return summary
 
 
+def generate_zones(out_dir: Path, seed: int = SEED) -> dict:
+    """Generate the synthetic demand zones and write them into ``out_dir``.
+
+    The zones stand in for LSOAs: about 600 polygons tiling the sub-region,
+    each with a population and a population-weighted centroid. Their seed
+    points are drawn around the real towns, as densely as the towns' weights
+    say, so a town zone holds about ``ZONE_POPULATION`` residents; fewer, larger
+    rural zones cover the countryside. Each zone is the Voronoi cell of its
+    seed point clipped to the sub-region (the convex hull of the towns, and
+    their authorities' land up to ``ZONE_REACH_M`` beyond it), and belongs to
+    the authority of its seed's town. The populations add up exactly to each
+    authority's Census 2021 total (``CENSUS_2021_POPULATION``).
+
+    The draws use their own random stream (``default_rng([seed, ZONE_STREAM])``),
+    so generating zones never changes the assets of :func:`generate`.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Directory to write into (created if missing): ``zones.gpkg`` (layer
+        ``zones``) and ``README.md`` are overwritten.
+    seed : int
+        Seed of the sample; the same seed gives the same zones (the
+        GeoPackage differs only in GDAL's internal timestamps).
+
+    Returns
+    -------
+    dict
+        ``zones``, ``urban_zones``, ``rural_zones``, ``population``, per
+        authority ``zones_<code>`` and ``population_<code>``, the smallest,
+        median and largest zone population (``population_min``,
+        ``population_median``, ``population_max``) and the area covered,
+        ``area_km2``.
+
+    Notes
+    -----
+    The layer (EPSG:27700, coordinates rounded to 1 m) has columns ``zone_id``
+    (str, authority code + ``Z`` + 4 digits), ``name`` (town and number),
+    ``authority`` (ONS code), ``population`` (int, residents), ``rural``
+    (bool), ``pwc_easting`` and ``pwc_northing`` (m, the population-weighted
+    centroid: the zone's seed point, inside its polygon) and the polygon.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, ZONE_STREAM])
+    towns = _town_table()
+    region = _zone_region(towns)
+    seeds = _zone_seeds(rng, towns, region)
+    seeds["population"] = _zone_populations(rng, seeds, towns)
+    zones = _zone_frame(seeds, towns, region)
+    path = out_dir / "zones.gpkg"
+    if path.exists():
+        path.unlink()
+    zones.to_file(path, layer="zones", driver="GPKG", engine="pyogrio")
+    summary = _zone_summary(zones)
+    (out_dir / "README.md").write_text(_zone_readme(summary, zones, seed), encoding="utf-8", newline="\n")
+    return summary
+
+
+def _print_summary(summary: dict) -> None:
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        shown = f"{value:,.3f}" if isinstance(value, float) and value < 10 else (
+            f"{value:,.0f}" if isinstance(value, (int, float)) else value)
+        print(f"{key:<{width}}  {shown}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m estate.sample --out data/assets [--seed N] [--scale X]``.
+    """Command line: ``python -m estate.sample --out data/assets [--demand-out data/demand] [--seed N] [--scale X]``.
 
     Parameters
     ----------
@@ -1070,16 +1167,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m estate.sample",
                                      description="Write the synthetic Cheshire and Warrington sample estate.")
     parser.add_argument("--out", type=Path, default=Path("data/assets"), help="output directory")
+    parser.add_argument("--demand-out", type=Path, default=None,
+                        help="also write the synthetic demand zones (zones.gpkg) into this directory")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of assets (default 1)")
     args = parser.parse_args(argv)
-    summary = generate(args.out, seed=args.seed, scale=args.scale)
-    width = max(len(k) for k in summary)
-    for key, value in summary.items():
-        shown = f"{value:,.3f}" if isinstance(value, float) and value < 10 else (
-            f"{value:,.0f}" if isinstance(value, (int, float)) else value)
-        print(f"{key:<{width}}  {shown}")
+    _print_summary(generate(args.out, seed=args.seed, scale=args.scale))
     print(f"written to {args.out}")
+    if args.demand_out is not None:
+        _print_summary(generate_zones(args.demand_out, seed=args.seed))
+        print(f"written to {args.demand_out}")
     return 0
 
 
@@ -2162,6 +2259,337 @@ def _partners_toml() -> str:
         for f, mapping in o.get("values", {}).items():
             lines += _toml_table(f"partners.occupiers.values.{f}", mapping)
     return "\n".join(lines) + "\n"
+
+
+# ==========================================================================
+# Demand zones
+# ==========================================================================
+
+_TO_WGS84 = Transformer.from_crs(schema.BNG, schema.WGS84, always_xy=True)
+
+
+def _lonlat_to_bng(geom: Any, step_deg: float = 0.002) -> Any:
+    """Transform a lon/lat geometry to BNG, densified first so straight edges stay true."""
+    import shapely
+
+    def to_bng(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(_TO_BNG.transform(xy[:, 0], xy[:, 1]))
+
+    return shapely.transform(shapely.segmentize(geom, step_deg), to_bng)
+
+
+def _place_points_km(towns: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The towns and their neighbouring places in the km plane of :func:`_valid_points`, and their authorities."""
+    xy = np.r_[towns[["x_km", "y_km"]].to_numpy(),
+               np.array([[lon * KM_PER_DEG_LON, lat * KM_PER_DEG_LAT] for _, lat, lon in NEIGHBOURING_PLACES])]
+    authority = np.r_[towns.authority.to_numpy(), np.array([""] * len(NEIGHBOURING_PLACES))].astype(object)
+    return xy, authority
+
+
+def _land_lonlat(west: float, south: float, east: float, north: float) -> Any:
+    """The land of ``global_land_mask`` in a lon/lat box, as the union of its 30-arc-second cells."""
+    import shapely
+
+    step = 1.0 / 120.0  # the mask's grid; cell (i, j) spans lat (90-(i+1)s, 90-is], lon [-180+js, -180+(j+1)s)
+    i0, i1 = int((90.0 - north) / step), int((90.0 - south) / step) + 1
+    j0, j1 = int((west + 180.0) / step), int((east + 180.0) / step) + 1
+    i = np.arange(i0, i1)
+    j = np.arange(j0, j1)
+    lat = 90.0 - (i + 0.5) * step
+    lon = -180.0 + (j + 0.5) * step
+    land = globe.is_land(np.repeat(lat, len(j)), np.tile(lon, len(i))).reshape(len(i), len(j))
+    boxes = []
+    for r, row in enumerate(land):
+        edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            boxes.append(shapely.box(-180.0 + (j0 + start) * step, 90.0 - (i0 + r + 1) * step,
+                                     -180.0 + (j0 + stop) * step, 90.0 - (i0 + r) * step))
+    return shapely.union_all(boxes)
+
+
+def _zone_region(towns: pd.DataFrame) -> Any:
+    """The area the zones tile (EPSG:27700 polygon).
+
+    The convex hull of the towns, and beyond it, up to ``ZONE_REACH_M``, the land
+    nearer to a town of the three authorities than to any neighbouring place
+    (the rule the assets are scattered by), all widened by ``ZONE_COAST_MARGIN_M``.
+    """
+    import shapely
+
+    tx, ty = _TO_BNG.transform(towns.lon.to_numpy(), towns.lat.to_numpy())
+    hull = shapely.convex_hull(shapely.multipoints(np.c_[tx, ty]))
+
+    # The sub-region's side of the neighbouring places, in the km plane, back to lon/lat.
+    xy, authority = _place_points_km(towns)
+    frame = shapely.box(*(xy.min(axis=0) - 200.0), *(xy.max(axis=0) + 200.0))
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=frame, ordered=True))
+    own = shapely.union_all(cells[authority != ""])
+    own = shapely.transform(own, lambda p: p / [KM_PER_DEG_LON, KM_PER_DEG_LAT])
+
+    reach = hull.buffer(ZONE_REACH_M)
+    west, south = _TO_WGS84.transform(reach.bounds[0], reach.bounds[1])
+    east, north = _TO_WGS84.transform(reach.bounds[2], reach.bounds[3])
+    box = shapely.box(west - 0.1, south - 0.1, east + 0.1, north + 0.1)
+    land = shapely.intersection(_land_lonlat(west - 0.1, south - 0.1, east + 0.1, north + 0.1), box)
+    land = _lonlat_to_bng(land).buffer(ZONE_COAST_MARGIN_M).simplify(ZONE_COAST_MARGIN_M / 4)
+    own = _lonlat_to_bng(shapely.intersection(own, box)).buffer(ZONE_COAST_MARGIN_M, join_style="mitre")
+    beyond = shapely.intersection(reach, shapely.intersection(land, own))
+    region = shapely.union(hull.buffer(ZONE_COAST_MARGIN_M), beyond)
+    # One piece without holes: enclaves are filled, detached islets dropped.
+    part = max(shapely.get_parts(region), key=lambda g: g.area)
+    return shapely.set_precision(shapely.polygons(shapely.get_exterior_ring(part)), 1.0)
+
+
+def _split_integer(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers in proportion to ``weights`` (largest remainder)."""
+    quota = np.asarray(weights, dtype=float) / np.sum(weights) * total
+    counts = np.floor(quota).astype(np.int64)
+    order = np.argsort(-(quota - counts), kind="stable")
+    counts[order[: total - int(counts.sum())]] += 1
+    return counts
+
+
+def _town_populations(towns: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
+    """Residents of each town (by weight within its authority) and each authority's rural residents."""
+    town_pop = np.zeros(len(towns), dtype=np.int64)
+    rural = {}
+    for code, total in CENSUS_2021_POPULATION.items():
+        urban = round(total * (1.0 - RURAL_POPULATION_SHARE[code]))
+        idx = np.flatnonzero(towns.authority.to_numpy() == code)
+        town_pop[idx] = _split_integer(urban, towns.weight.to_numpy()[idx])
+        rural[code] = total - urban
+    return town_pop, rural
+
+
+def _zone_count(population: int) -> int:
+    return max(1, round(population / ZONE_POPULATION))
+
+
+def _far_enough(xy: np.ndarray, accepted: list[np.ndarray], min_m: float) -> bool:
+    if not accepted:
+        return True
+    return bool(np.min(np.hypot(*(np.asarray(accepted) - xy).T)) >= min_m)
+
+
+def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any) -> pd.DataFrame:
+    """Seed points of the zones (EPSG:27700, whole metres): town seeds first, then rural ones.
+
+    Every town's first seed is the town centre, so each town lies in a zone of
+    its own; the others scatter around it like the assets do. Rural seeds are
+    spread over the rest of the sub-region's land, a quota per authority.
+    """
+    import shapely
+
+    town_pop, rural_pop = _town_populations(towns)
+    xy_km, place_authority = _place_points_km(towns)
+    places = cKDTree(xy_km)
+    cx, cy = _TO_BNG.transform(towns.lon.to_numpy(), towns.lat.to_numpy())
+    centres = np.round(np.c_[cx, cy])
+    accepted: list[np.ndarray] = [c for c in centres]
+    town_of = list(range(len(towns)))
+
+    for t in range(len(towns)):
+        need = _zone_count(int(town_pop[t])) - 1
+        sd = towns.spread_km[t]
+        for _ in range(200):
+            if need <= 0:
+                break
+            dx, dy = rng.normal(0.0, sd, (2, 64))
+            lat = towns.lat[t] + dy / KM_PER_DEG_LAT
+            lon = towns.lon[t] + dx / KM_PER_DEG_LON
+            ok = _valid_points(lat, lon, np.full(64, t), towns, places, place_authority,
+                               np.full(64, URBAN_SEED_MAX_SD * sd))
+            x, y = _TO_BNG.transform(lon, lat)
+            ok &= shapely.contains_xy(region, x, y)
+            for p in np.round(np.c_[x, y][ok]):
+                if need > 0 and _far_enough(p, accepted, URBAN_SEED_SEPARATION_M):
+                    accepted.append(p)
+                    town_of.append(t)
+                    need -= 1
+        if need > 0:
+            raise RuntimeError(f"could not place the zones of {towns.name[t]}")
+    n_urban = len(accepted)
+
+    quota = {code: _zone_count(n) for code, n in rural_pop.items()}
+    separation = RURAL_SEED_SEPARATION_M
+    x0, y0, x1, y1 = region.bounds
+    urban = cKDTree(np.asarray(accepted))
+    rural: list[np.ndarray] = []
+    for attempt in range(2000):
+        if not any(quota.values()):
+            break
+        if attempt and attempt % 40 == 0:
+            separation *= 0.9
+        x = rng.uniform(x0, x1, 256)
+        y = rng.uniform(y0, y1, 256)
+        lon, lat = _TO_WGS84.transform(x, y)
+        _, nearest = places.query(np.c_[lon * KM_PER_DEG_LON, lat * KM_PER_DEG_LAT])
+        ok = shapely.contains_xy(region, x, y) & globe.is_land(lat, lon) & (place_authority[nearest] != "")
+        near_urban, _ = urban.query(np.c_[x, y])
+        ok &= near_urban >= RURAL_SEED_CLEARANCE_M
+        for k in np.flatnonzero(ok):
+            code = place_authority[nearest[k]]
+            p = np.round([x[k], y[k]])
+            if quota[code] > 0 and _far_enough(p, rural, separation):
+                rural.append(p)
+                town_of.append(int(nearest[k]))
+                quota[code] -= 1
+    if any(quota.values()):
+        raise RuntimeError(f"could not place the rural zones: {quota} left")
+
+    xy = np.asarray(accepted + rural)
+    town = np.asarray(town_of)
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "town": town,
+                         "authority": towns.authority.to_numpy()[town],
+                         "rural": np.arange(len(xy)) >= n_urban})
+
+
+def _zone_populations(rng: np.random.Generator, seeds: pd.DataFrame, towns: pd.DataFrame) -> np.ndarray:
+    """Residents of each zone: each town's and each authority's rural total, split unevenly.
+
+    The split keeps every zone within ``ZONE_POPULATION_RANGE``; the totals are exact.
+    """
+    town_pop, rural_pop = _town_populations(towns)
+    groups = [(np.flatnonzero(~seeds.rural.to_numpy() & (seeds.town.to_numpy() == t)), int(town_pop[t]))
+              for t in range(len(towns))]
+    groups += [(np.flatnonzero(seeds.rural.to_numpy() & (seeds.authority.to_numpy() == code)), n)
+               for code, n in rural_pop.items()]
+    population = np.zeros(len(seeds), dtype=np.int64)
+    lo, hi = ZONE_POPULATION_RANGE
+    for idx, total in groups:
+        weights = np.clip(rng.lognormal(0.0, 0.22, len(idx)), 0.6, 1.7)
+        for _ in range(20):
+            split = _split_integer(total, weights)
+            if len(idx) == 1 or (split.min() >= lo and split.max() <= hi):
+                break
+            weights = np.sqrt(weights)  # evener
+        population[idx] = split
+    return population
+
+
+def _zone_frame(seeds: pd.DataFrame, towns: pd.DataFrame, region: Any) -> Any:
+    """Voronoi cells of the seeds clipped to the region, named, numbered and checked."""
+    import geopandas as gpd
+    import shapely
+
+    pts = shapely.points(seeds[["x", "y"]].to_numpy())
+    x0, y0, x1, y1 = region.bounds
+    frame = shapely.box(x0 - 10_000, y0 - 10_000, x1 + 10_000, y1 + 10_000)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=frame, ordered=True))
+    assert len(cells) == len(pts) and shapely.contains(cells, pts).all()
+    geoms = shapely.intersection(cells, region, grid_size=1.0)
+    geoms = _reattach_fragments(geoms, pts)
+
+    authority = seeds.authority.to_numpy()
+    order = np.lexsort((seeds.x.to_numpy(), -seeds.y.to_numpy(), seeds.rural.to_numpy(), seeds.town.to_numpy()))
+    names = np.empty(len(seeds), dtype=object)
+    ids = np.empty(len(seeds), dtype=object)
+    per_town: dict[int, int] = {}
+    per_authority: dict[str, int] = {}
+    for i in order:  # towns in TOWNS order; their town zones north to south, then their rural ones
+        t = int(seeds.town[i])
+        per_town[t] = per_town.get(t, 0) + 1
+        per_authority[authority[i]] = per_authority.get(authority[i], 0) + 1
+        names[i] = f"{towns.name[t]} {per_town[t]:03d}"
+        ids[i] = f"{authority[i]}Z{per_authority[authority[i]]:04d}"
+    zones = gpd.GeoDataFrame({
+        "zone_id": ids, "name": names, "authority": authority,
+        "population": seeds.population.to_numpy().astype(np.int64), "rural": seeds.rural.to_numpy(),
+        "pwc_easting": seeds.x.to_numpy().astype(float), "pwc_northing": seeds.y.to_numpy().astype(float),
+    }, geometry=geoms, crs=schema.BNG)
+    zones = zones.sort_values("zone_id", kind="stable").reset_index(drop=True)
+
+    g = zones.geometry.to_numpy()
+    assert shapely.is_valid(g).all() and not shapely.is_empty(g).any()
+    assert (shapely.get_type_id(g) == 3).all(), "every zone is one polygon"
+    assert shapely.contains_xy(g, zones.pwc_easting.to_numpy(), zones.pwc_northing.to_numpy()).all()
+    return zones
+
+
+def _reattach_fragments(geoms: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Give each piece of a clipped cell cut off from its seed to the neighbour it shares most border with."""
+    import shapely
+
+    geoms = geoms.copy()
+    fragments = []
+    for i in np.flatnonzero(shapely.get_num_geometries(geoms) > 1):
+        parts = shapely.get_parts(geoms[i])
+        home = shapely.contains(parts, pts[i])
+        geoms[i] = parts[home][0]
+        fragments += [(i, p) for p in parts[~home]]
+    for i, piece in fragments:
+        shared = shapely.length(shapely.intersection(shapely.boundary(geoms), piece.boundary, grid_size=1.0))
+        shared[i] = 0.0
+        j = int(np.argmax(shared))
+        target = j if shared[j] > 0 else i
+        geoms[target] = shapely.union(geoms[target], piece, grid_size=1.0)
+    return geoms
+
+
+def _zone_summary(zones: Any) -> dict:
+    pop = zones.population.to_numpy()
+    summary: dict[str, Any] = {
+        "zones": int(len(zones)),
+        "urban_zones": int((~zones.rural).sum()),
+        "rural_zones": int(zones.rural.sum()),
+        "population": int(pop.sum()),
+    }
+    for code in AUTHORITIES:
+        summary[f"zones_{code}"] = int((zones.authority == code).sum())
+        summary[f"population_{code}"] = int(pop[(zones.authority == code).to_numpy()].sum())
+    summary["population_min"] = int(pop.min())
+    summary["population_median"] = float(np.median(pop))
+    summary["population_max"] = int(pop.max())
+    summary["area_km2"] = float(round(zones.geometry.area.sum() / 1e6, 1))
+    return summary
+
+
+def _zone_readme(summary: dict, zones: Any, seed: int) -> str:
+    lines = [
+        "# Built-in sample demand zones: Cheshire and Warrington (synthetic)", "",
+        "**The zones in this folder are synthetic.** The towns, their positions and the local authority codes "
+        "are real, and each authority's population is its Census 2021 total, but the zone polygons and their "
+        "populations are made up. `zones.gpkg` (layer `zones`, EPSG:27700) is generated together with the "
+        f"sample estate by `python -m estate.sample --out data/assets --demand-out data/demand` from seed {seed}; "
+        "do not edit it by hand.", "",
+        "## How they are made", "",
+        "The zones stand in for LSOAs. Seed points are drawn around the sample's towns, as densely as the towns' "
+        f"weights say, so a town zone holds about {ZONE_POPULATION:,} residents; fewer, larger rural zones cover "
+        "the countryside. Each zone is the Voronoi cell of its seed point, clipped to the sub-region (the convex "
+        "hull of the towns, and the authorities' land up to "
+        f"{ZONE_REACH_M / 1000:.0f} km beyond it), so the zones tile it without gaps or overlaps; a zone belongs "
+        "to the authority of its seed's town, and its seed point is its population-weighted centroid. Every "
+        f"zone holds between {ZONE_POPULATION_RANGE[0]:,} and {ZONE_POPULATION_RANGE[1]:,} residents, and the "
+        "populations add up exactly to each authority's Census 2021 total:", "",
+        "| authority | code | Census 2021 population | zones | town zones | rural zones |",
+        "|---|---|---|---|---|---|",
+    ]
+    for code, name in AUTHORITIES.items():
+        mine = zones[zones.authority == code]
+        lines.append(f"| {name} | {code} | {summary[f'population_{code}']:,} | {len(mine)} | "
+                     f"{int((~mine.rural).sum())} | {int(mine.rural.sum())} |")
+    lines += [
+        f"| **total** | | **{summary['population']:,}** | **{summary['zones']}** | **{summary['urban_zones']}** "
+        f"| **{summary['rural_zones']}** |", "",
+        f"Zone populations run from {summary['population_min']:,} to {summary['population_max']:,} (median "
+        f"{summary['population_median']:,.0f}); the zones cover {summary['area_km2']:,.0f} km². Coordinates are "
+        "rounded to the metre.", "",
+        "## Columns", "",
+        "| column | meaning |", "|---|---|",
+        "| `zone_id` | authority code, `Z` and a 4-digit number, e.g. `E06000050Z0001` |",
+        "| `name` | nearest town and a number, e.g. `Chester 012` (town zones north to south, then rural ones) |",
+        "| `authority` | ONS local authority code |",
+        "| `population` | residents (integer) |",
+        "| `rural` | true for the countryside zones |",
+        "| `pwc_easting`, `pwc_northing` | population-weighted centroid, EPSG:27700 metres, inside the zone |",
+        "", "Read them with `estate.demand.load_zones(\"data/demand/zones.gpkg\", origin_x=\"pwc_easting\", "
+        "origin_y=\"pwc_northing\")`.", "",
+        "## Real data", "",
+        "Real users supply their own zones instead: the ONS Lower Layer Super Output Area (LSOA 2021) boundary "
+        "polygons with their Census 2021 usual-resident populations, and the ONS population-weighted centroids "
+        "where available. Any polygon or point layer with a zone id and a population works.", "",
+    ]
+    return "\n".join(lines)
 
 
 # ==========================================================================
