@@ -57,3 +57,33 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 def test_cli_group_lists_commands():
     assert {"register", "map"} <= set(cli.commands)
+
+
+def test_access_on_the_built_in_scenario(tmp_path, capsys):
+    import pandas as pd
+
+    from conftest import REPO
+
+    out = tmp_path / "run"
+    assert main(["access", str(REPO / "models/cheshire-warrington.toml"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Demand: 602 zones, population 966,900" in printed
+    assert "Today's access by service" in printed and "Jobcentre and employment support" in printed
+    access = pd.read_parquet(out / "access.parquet")
+    assert list(access.columns) == ["zone_id", "site_id", "mode", "minutes"]
+    assert set(access["mode"].astype(str)) == {"walk", "cycle", "car", "public_transport"}
+    assert access["minutes"].max() <= 60.0
+    summary = pd.read_csv(out / "access_summary.csv").set_index("service")
+    assert "back_office" not in summary.index  # no standard
+    assert 0.0 < summary.loc["employment", "share_within"] <= 1.0
+
+
+def test_access_with_a_bad_scenario_exits_2(tmp_path, capsys):
+    from conftest import REPO
+
+    text = (REPO / "models/cheshire-warrington.toml").read_text().replace('mode = "car", rule', 'mode = "tram", rule')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    assert main(["access", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "'tram' has no speed" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

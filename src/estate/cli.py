@@ -18,6 +18,7 @@ from estate._errors import EstateError
 DEFAULT_SOURCES = Path("data/assets/partners.toml")
 DEFAULT_REGISTER_DIR = Path("out/register")
 DEFAULT_MAPS_DIR = Path("maps")
+DEFAULT_SCENARIO = Path("models/cheshire-warrington.toml")
 
 
 def _progress(message: str) -> None:
@@ -99,6 +100,51 @@ def register_cmd(sources: Path, out_dir: Path) -> None:
     click.echo(f"\nWrote {path} ({path.stat().st_size / 1e6:.1f} MB) with "
                f"{len(register.rejects):,} reject and {len(register.warnings):,} warning entries "
                f"(also as CSV in {out_dir}) in {time.perf_counter() - start:.1f} s")
+
+
+@cli.command("access")
+@click.argument("scenario", type=click.Path(path_type=Path), default=DEFAULT_SCENARIO, required=False)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for access.parquet and the CSVs  [default: out/<scenario name>]")
+def access_cmd(scenario: Path, out_dir: Path | None) -> None:
+    """Travel times from every demand zone to every site, and today's access per service.
+
+    SCENARIO is a scenario file (default models/cheshire-warrington.toml). Writes
+    DIR/access.parquet (zone_id, site_id, mode, minutes, within the cutoff),
+    access_zones.csv, access_summary.csv and the zone rejects/warnings.
+    """
+    from estate.pipeline import run_access
+    from estate.scenario import load_scenario
+
+    if not scenario.exists():
+        raise click.UsageError(f"no scenario at {scenario}: run from the estate folder or name one")
+    start = time.perf_counter()
+    loaded = load_scenario(scenario)
+    out_dir = out_dir or Path("out") / loaded.name
+    run = run_access(loaded, out_dir, progress=_progress)
+    d = run.demand
+    click.echo(f"Demand: {len(d.zones):,} zones, population {d.zones['population'].sum():,.0f} "
+               f"({len(d.rejects):,} zone problems rejected, {len(d.warnings):,} repaired or warned)")
+    counts = run.access.groupby("mode", observed=True).size()
+    click.echo("Access table: " + ", ".join(f"{m} {n:,} pairs" for m, n in counts.items())
+               + f" within {loaded.access.cutoff_minutes:g} min ({loaded.access.engine} engine)")
+    summary = run.today.summary
+    if not summary.empty:
+        shown = pd.DataFrame({
+            "service": summary["name"],
+            "standard": [f"{mi:g} min by {mo}, {sh:.0%}" if ru == "share" else f"no zone worse, {mo}"
+                         for mi, mo, sh, ru in zip(summary["standard_minutes"], summary["mode"],
+                                                   summary["required_share"], summary["rule"])],
+            "sites": summary["sites"],
+            "share within": summary["share_within"].map("{:.1%}".format),
+            "zones failing": summary["zones_failing"],
+            "meets": summary["meets"].map({True: "yes", False: "NO"}),
+        })
+        click.echo("\nToday's access by service (share of population within its standard)")
+        click.echo(shown.to_string(index=False))
+    click.echo(f"\nWrote {out_dir / 'access.parquet'} "
+               f"({(out_dir / 'access.parquet').stat().st_size / 1e6:.1f} MB) and CSVs in "
+               f"{time.perf_counter() - start:.1f} s")
 
 
 @cli.group("map")
