@@ -63,7 +63,8 @@ def test_bad_populations_are_rejected(tmp_path, pop, reason):
     demand = load_zones(path, zone_id="code", population="pop")
     assert list(demand.zones["zone_id"]) == ["A"]
     reject = demand.rejects.iloc[0]
-    assert (reject["zone_id"], reject["row"], reject["column"]) == ("B", 2, "pop") and reason in reject["reason"]
+    assert (reject["file"], reject["zone_id"], reject["row"], reject["column"]) == ("zones.gpkg", "B", 2, "pop")
+    assert reason in reject["reason"]
 
 
 def test_missing_crs_is_an_error(tmp_path):
@@ -85,6 +86,13 @@ def test_population_joined_from_csv(tmp_path):
                         population_csv_id="LSOA")
     assert demand.zones["population"].tolist() == [1600.0]
     assert demand.rejects.iloc[0]["zone_id"] == "B" and "missing" in demand.rejects.iloc[0]["reason"]
+
+
+def test_shapefile_zones(tmp_path):
+    gdf = gpd.GeoDataFrame({"code": ["A", "B"], "pop": [10, 20]}, geometry=[SQUARE, U_SHAPE], crs="EPSG:27700")
+    gdf.to_file(tmp_path / "zones.shp")
+    zones = load_zones(tmp_path / "zones.shp", zone_id="code", population="pop").zones
+    assert zones["population"].tolist() == [10.0, 20.0] and zones.crs.to_epsg() == 27700
 
 
 def test_point_zones(tmp_path):

@@ -8,7 +8,8 @@ otherwise a point guaranteed to lie inside the polygon.
 The ``zones`` frame (EPSG:27700) has columns ``zone_id`` (str), ``population``
 (float, > 0), ``origin_x_m``, ``origin_y_m`` (the travel origin) and the
 zone's ``geometry``. Rejected zones and repaired geometries are reported in
-``rejects`` and ``warnings`` (columns ``zone_id, row, column, value, reason``).
+``rejects`` and ``warnings`` (columns ``file, zone_id, row, column, value, reason``;
+``row`` is the feature number in the file).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from estate._errors import SourceError, SourceErrors
 from estate.register import schema
 
 ZONE_COLUMNS = ("zone_id", "population", "origin_x_m", "origin_y_m", "geometry")
-ZONE_ISSUE_COLUMNS = ("zone_id", "row", "column", "value", "reason")
+ZONE_ISSUE_COLUMNS = ("file", "zone_id", "row", "column", "value", "reason")
 
 
 @dataclass
@@ -146,8 +147,8 @@ def load_zones(path: str | Path, *, zone_id: str = "zone_id", population: str = 
     else:
         origins = shapely.point_on_surface(np.where(empty, None, geoms))
 
-    rejects = pd.concat(rejects, ignore_index=True).loc[:, list(ZONE_ISSUE_COLUMNS)]
-    warnings = pd.concat(warnings, ignore_index=True).loc[:, list(ZONE_ISSUE_COLUMNS)]
+    rejects = pd.concat(rejects, ignore_index=True).assign(file=path.name).loc[:, list(ZONE_ISSUE_COLUMNS)]
+    warnings = pd.concat(warnings, ignore_index=True).assign(file=path.name).loc[:, list(ZONE_ISSUE_COLUMNS)]
     keep = ~frame["_row"].isin(rejects["row"])
     zones = gpd.GeoDataFrame({
         "zone_id": frame["zone_id"], "population": frame["population"].astype(float),
