@@ -147,6 +147,48 @@ def access_cmd(scenario: Path, out_dir: Path | None) -> None:
                f"{time.perf_counter() - start:.1f} s")
 
 
+@cli.command("solve")
+@click.option("--sites", type=click.Path(path_type=Path), required=True, help="sites.csv: site_id, fixed_cost, capacity, status.")
+@click.option("--demand", type=click.Path(path_type=Path), required=True, help="demand.csv: zone_id, weight.")
+@click.option("--costs", type=click.Path(path_type=Path), required=True, help="costs.csv: zone_id, site_id, cost.")
+@click.option("--objective", type=click.Choice(["min-cost", "p-median", "cover", "max-cover", "p-center"]),
+              required=True, help="What to optimise (see DESIGN.md, location problem contract).")
+@click.option("--p", "p", type=click.IntRange(min=0), default=None, help="Sites to open (p-median, max-cover, p-center).")
+@click.option("--max-cost", type=float, default=None, help="Coverage threshold (cover, max-cover).")
+@click.option("--single-source", is_flag=True, help="min-cost: serve each zone whole from one site.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Solver time limit, seconds.")
+@click.option("--gap", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Relative optimality gap at which to stop (0 proves optimality).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for open_sites.csv, assignments.csv and summary.json.")
+def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | None, max_cost: float | None,
+              single_source: bool, time_limit: float | None, gap: float, solver: str, out_dir: Path) -> None:
+    """Solve a generic location problem given as three CSV files.
+
+    An infeasible problem is reported with its reason (for example zones no
+    site can reach, or demand above capacity) and exit status 1.
+    """
+    from estate.locate.contract import read_problem, write_solution
+    from estate.locate.solve import solve
+
+    problem = read_problem(sites, demand, costs)
+    _progress(f"{objective}: {problem.n_zones:,} zones, {problem.n_sites:,} sites, "
+              f"{len(problem.pair_zone):,} pairs")
+    solution = solve(problem, objective, p=p, max_cost=max_cost, single_source=single_source,
+                     time_limit=time_limit, gap=gap, solver=solver)
+    summary = write_solution(problem, solution, out_dir)
+    if solution.status == "infeasible":
+        click.echo(f"infeasible: {solution.explanation}", err=True)
+        raise SystemExit(1)
+    gap_text = "n/a" if summary["gap"] is None else f"{summary['gap']:.4%}"
+    click.echo(f"{solution.status}: objective {summary['objective']:,.6g}, bound "
+               f"{summary['bound'] if summary['bound'] is None else format(summary['bound'], ',.6g')}, "
+               f"gap {gap_text}, {summary['open_sites']} sites open "
+               f"(build {summary['build_seconds']:.2f} s, solve {summary['solve_seconds']:.2f} s, {solution.solver})")
+    click.echo(f"Wrote {out_dir}/open_sites.csv, assignments.csv and summary.json")
+
+
 @cli.group("map")
 def map_group() -> None:
     """Write interactive folium maps."""
@@ -185,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0)
     return 0
 
 

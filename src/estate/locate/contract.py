@@ -1,0 +1,146 @@
+"""The public ``estate solve`` CSV contract (see ``DESIGN.md``).
+
+Inputs
+------
+``sites.csv``: ``site_id``, ``fixed_cost`` (≥ 0, default 0), ``capacity``
+(blank = unlimited), ``status`` (``free`` | ``open`` | ``closed``, default free).
+``demand.csv``: ``zone_id``, ``weight`` (> 0).
+``costs.csv``: ``zone_id``, ``site_id``, ``cost`` per unit of weight; a missing
+pair means the zone cannot be served by that site.
+
+Outputs
+-------
+``open_sites.csv`` (``site_id``), ``assignments.csv`` (``zone_id, site_id, share``)
+and ``summary.json`` (objective, bound, gap, status, solver, build_seconds,
+solve_seconds, open_sites, and an explanation when infeasible).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from estate._errors import SourceError, SourceErrors
+from estate._io import atomic_path
+from estate.locate.problem import STATUS_CODES, LocationProblem
+from estate.locate.solve import Solution
+
+_SHOW = 10
+
+
+def _read(path: Path, required: list[str], optional: list[str] = ()) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise SourceErrors([SourceError(path, "file not found")]) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceErrors([SourceError(path, f"cannot be read as CSV: {exc}")]) from None
+    frame.columns = [c.strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SourceErrors([SourceError(path, f"required column is missing; found {list(frame.columns)}",
+                                        row=1, column=c) for c in missing])
+    for c in optional:
+        if c not in frame.columns:
+            frame[c] = ""
+    return frame.apply(lambda s: s.str.strip())
+
+
+def _bad(path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, message: str) -> SourceError:
+    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
+    more = f" and {len(rows) - _SHOW} more" if len(rows) > _SHOW else ""
+    values = frame.loc[mask, column].head(_SHOW).tolist()
+    return SourceError(path, f"{message}: {values} on rows {rows[:_SHOW]}{more}", column=column)
+
+
+def _number(frame: pd.DataFrame, column: str, default: float) -> pd.Series:
+    text = frame[column]
+    return pd.to_numeric(text.where(text != "", str(default)), errors="coerce")
+
+
+def read_problem(sites_csv: str | Path, demand_csv: str | Path, costs_csv: str | Path) -> LocationProblem:
+    """Read the three CSVs of the contract into a :class:`LocationProblem`.
+
+    Raises
+    ------
+    SourceErrors
+        Every problem found, naming the file, the column and the rows: missing
+        columns, unreadable or out-of-range numbers, unknown statuses,
+        duplicate ids, and costs naming an unknown zone or site.
+    """
+    sites_csv, demand_csv, costs_csv = Path(sites_csv), Path(demand_csv), Path(costs_csv)
+    sites = _read(sites_csv, ["site_id"], ["fixed_cost", "capacity", "status"])
+    demand = _read(demand_csv, ["zone_id", "weight"])
+    costs = _read(costs_csv, ["zone_id", "site_id", "cost"])
+    errors: list[SourceError] = []
+
+    fixed = _number(sites, "fixed_cost", 0.0)
+    capacity = pd.to_numeric(sites["capacity"].where(sites["capacity"] != "", "inf"), errors="coerce")
+    status = sites["status"].str.lower().where(sites["status"] != "", "free")
+    weight = pd.to_numeric(demand["weight"], errors="coerce")
+    cost = pd.to_numeric(costs["cost"], errors="coerce")
+    checks = [
+        (sites_csv, sites, sites["site_id"] == "", "site_id", "blank site id"),
+        (sites_csv, sites, sites["site_id"].duplicated(keep=False) & (sites["site_id"] != ""), "site_id",
+         "site id listed more than once"),
+        (sites_csv, sites, fixed.isna() | (fixed < 0), "fixed_cost", "expected a number ≥ 0"),
+        (sites_csv, sites, capacity.isna() | (capacity < 0), "capacity", "expected a number ≥ 0 or blank"),
+        (sites_csv, sites, ~status.isin(STATUS_CODES), "status", f"expected one of {list(STATUS_CODES)}"),
+        (demand_csv, demand, demand["zone_id"] == "", "zone_id", "blank zone id"),
+        (demand_csv, demand, demand["zone_id"].duplicated(keep=False) & (demand["zone_id"] != ""), "zone_id",
+         "zone id listed more than once"),
+        (demand_csv, demand, weight.isna() | (weight <= 0), "weight", "expected a number > 0"),
+        (costs_csv, costs, ~costs["zone_id"].isin(demand["zone_id"]), "zone_id", "zone id not in demand"),
+        (costs_csv, costs, ~costs["site_id"].isin(sites["site_id"]), "site_id", "site id not in sites"),
+        (costs_csv, costs, cost.isna() | (cost < 0), "cost", "expected a number ≥ 0"),
+        (costs_csv, costs, costs.duplicated(["zone_id", "site_id"], keep=False), "site_id",
+         "(zone, site) pair listed more than once"),
+    ]
+    for path, frame, mask, column, message in checks:
+        if mask.any():
+            errors.append(_bad(path, frame, mask, column, message))
+    if errors:
+        raise SourceErrors(errors)
+    site_pos = pd.Series(np.arange(len(sites)), index=sites["site_id"])
+    zone_pos = pd.Series(np.arange(len(demand)), index=demand["zone_id"])
+    return LocationProblem.from_arrays(
+        fixed.to_numpy(float), weight.to_numpy(float), zone_pos[costs["zone_id"]].to_numpy(),
+        site_pos[costs["site_id"]].to_numpy(), cost.to_numpy(float), capacity=capacity.to_numpy(float),
+        status=status.map(STATUS_CODES).to_numpy(), site_ids=sites["site_id"].to_numpy(),
+        zone_ids=demand["zone_id"].to_numpy())
+
+
+def summary_of(solution: Solution) -> dict:
+    """The ``summary.json`` content of a solution."""
+    def num(v):
+        return None if v is None or not np.isfinite(v) else float(v)
+    out = {"objective": num(solution.objective), "bound": num(solution.bound), "gap": num(solution.gap),
+           "status": solution.status, "solver": solution.solver,
+           "build_seconds": round(solution.build_seconds, 4), "solve_seconds": round(solution.solve_seconds, 4),
+           "open_sites": int(len(solution.open_sites))}
+    if solution.explanation:
+        out["explanation"] = solution.explanation
+    if solution.stats:
+        out["stats"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in solution.stats.items()}
+    return out
+
+
+def write_solution(problem: LocationProblem, solution: Solution, out_dir: str | Path) -> dict:
+    """Write ``open_sites.csv``, ``assignments.csv`` and ``summary.json``; return the summary."""
+    out_dir = Path(out_dir)
+    summary = summary_of(solution)
+    open_sites = pd.DataFrame({"site_id": problem.site_ids[solution.open_sites]})
+    a = solution.assignments
+    assignments = pd.DataFrame({"zone_id": problem.zone_ids[a["zone"].to_numpy(int)],
+                                "site_id": problem.site_ids[a["site"].to_numpy(int)],
+                                "share": a["share"].to_numpy(float).round(9)})
+    with atomic_path(out_dir / "open_sites.csv") as tmp:
+        open_sites.to_csv(tmp, index=False)
+    with atomic_path(out_dir / "assignments.csv") as tmp:
+        assignments.to_csv(tmp, index=False)
+    with atomic_path(out_dir / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -1,0 +1,379 @@
+"""Solve a location problem: the only module that knows HiGHS and PuLP.
+
+HiGHS is called through highspy with the column-wise matrix of
+:mod:`estate.locate.formulate` (building a PuLP model row by row costs more
+than solving, see the solver notes); CBC, through PuLP, is the fallback when
+highspy is missing or ``solver="cbc"`` is asked for.
+
+Status is read from the solver, never assumed: a run stopped by the time
+limit is ``time_limit`` with its incumbent, best bound and gap, never
+``optimal``. Problems that cannot be solved are explained (zones no site can
+reach, demand above capacity, ``p`` out of range), not reported as crashes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from estate.locate import formulate
+from estate.locate.heuristics import dense_costs, p_median_heuristic
+from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, LocationProblem, ProblemError
+
+STATUSES = ("optimal", "feasible", "time_limit", "infeasible")
+
+
+@dataclass
+class Solution:
+    """What a solve found.
+
+    ``open_sites`` are site positions; ``assignments`` has ``zone``, ``site``
+    (positions) and ``share``. ``objective`` is recomputed from the solution
+    with the objective's own definition; ``bound`` is the best proven bound and
+    ``gap`` the relative gap (0 when proven optimal).
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    build_seconds: float
+    solve_seconds: float
+    open_sites: np.ndarray
+    assignments: pd.DataFrame
+    explanation: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+def explain_infeasible(problem: LocationProblem, objective: str, p: int | None = None,
+                       max_cost: float | None = None, single_source: bool = False) -> str:
+    """Reasons the problem has no solution that can be seen before solving ("" if none found)."""
+    reasons = []
+    usable = problem.status != CLOSED
+    pair_ok = usable[problem.pair_site]
+    if objective in ("cover",) and max_cost is not None:
+        pair_ok &= problem.pair_cost <= max_cost
+    if objective != "max-cover":
+        reached = np.zeros(problem.n_zones, bool)
+        reached[problem.pair_zone[pair_ok]] = True
+        lost = np.flatnonzero(~reached)
+        if len(lost):
+            within = f" within cost {max_cost:g}" if objective == "cover" else ""
+            ids = ", ".join(map(str, problem.zone_ids[lost][:10])) + (" …" if len(lost) > 10 else "")
+            reasons.append(f"{len(lost)} zone(s) ({ids}; weight {problem.weight[lost].sum():,.6g}) have no "
+                           f"open or free site{within} that can serve them")
+    if objective == "min-cost":
+        capacity = problem.capacity[usable].sum()
+        if capacity < problem.weight.sum() - 1e-9:
+            reasons.append(f"total demand {problem.weight.sum():,.6g} is above the total capacity "
+                           f"{capacity:,.6g} of the sites that may open")
+        if single_source and np.isfinite(problem.capacity).any():
+            best = np.zeros(problem.n_zones)
+            np.maximum.at(best, problem.pair_zone[pair_ok], problem.capacity[problem.pair_site[pair_ok]])
+            too_big = np.flatnonzero(problem.weight > best + 1e-9)
+            if len(too_big):
+                ids = ", ".join(map(str, problem.zone_ids[too_big][:10]))
+                reasons.append(f"{len(too_big)} zone(s) ({ids}) are larger than any site that can serve "
+                               "them whole")
+    if p is not None:
+        forced, free = int((problem.status == OPEN).sum()), int(usable.sum())
+        if p > free:
+            reasons.append(f"p = {p} but only {free} site(s) may open")
+        if p < forced:
+            reasons.append(f"p = {p} but {forced} site(s) are forced open")
+    return "; ".join(reasons)
+
+
+def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max_cost: float | None = None,
+          single_source: bool = False, time_limit: float | None = None, gap: float = 0.0,
+          solver: str = "highs") -> Solution:
+    """Solve ``problem`` for ``objective`` (see ``DESIGN.md``, "Location problem contract").
+
+    Parameters
+    ----------
+    problem
+        The location problem.
+    objective
+        ``min-cost``, ``p-median``, ``cover``, ``max-cover`` or ``p-center``.
+    p
+        Number of sites to open (p-median, max-cover, p-center).
+    max_cost
+        Coverage threshold (cover, max-cover).
+    single_source
+        min-cost only: each zone served whole by one site.
+    time_limit
+        Seconds for the solver (None = no limit).
+    gap
+        Relative MIP gap at which to stop (0 = prove optimality).
+    solver
+        ``highs`` (default) or ``cbc``.
+
+    Returns
+    -------
+    Solution
+    """
+    if objective not in OBJECTIVES:
+        raise ProblemError(f"unknown objective {objective!r}; expected one of {list(OBJECTIVES)}")
+    if objective in ("p-median", "max-cover", "p-center") and p is None:
+        raise ProblemError(f"{objective} needs p, the number of sites to open")
+    if objective in ("cover", "max-cover") and max_cost is None:
+        raise ProblemError(f"{objective} needs max_cost, the coverage threshold")
+    started = time.perf_counter()
+    reason = explain_infeasible(problem, objective, p, max_cost, single_source)
+    if reason:
+        return _infeasible(problem, reason, solver, time.perf_counter() - started)
+    if objective == "p-median":
+        return _solve_p_median(problem, p, time_limit, gap, solver, started)
+    milp = {"min-cost": lambda: formulate.min_cost(problem, single_source),
+            "cover": lambda: formulate.cover(problem, max_cost),
+            "max-cover": lambda: formulate.max_cover(problem, p, max_cost),
+            "p-center": lambda: formulate.p_center(problem, p)}[objective]()
+    build = time.perf_counter() - started
+    run = _run(milp, time_limit, gap, solver)
+    return _finish(problem, objective, milp, run, build, solver, max_cost)
+
+
+@dataclass
+class _Run:
+    status: str
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    solver: str
+
+
+def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str,
+         start: np.ndarray | None = None) -> _Run:
+    if solver == "highs":
+        try:
+            import highspy  # noqa: F401
+        except ImportError:  # pragma: no cover - highspy is a declared dependency
+            solver = "cbc"
+    if solver == "highs":
+        return _run_highs(milp, time_limit, gap, start)
+    if solver == "cbc":
+        return _run_cbc(milp, time_limit, gap)
+    raise ProblemError(f"unknown solver {solver!r}; expected 'highs' or 'cbc'")
+
+
+def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start: np.ndarray | None) -> _Run:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    lp = highspy.HighsLp()
+    rows, cols = milp.A.shape
+    lp.num_col_, lp.num_row_ = cols, rows
+    lp.col_cost_ = milp.c
+    lp.offset_ = milp.offset
+    lp.col_lower_, lp.col_upper_ = milp.col_lower, milp.col_upper
+    lp.row_lower_, lp.row_upper_ = milp.row_lower, milp.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = milp.A.indptr
+    lp.a_matrix_.index_ = milp.A.indices
+    lp.a_matrix_.value_ = milp.A.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in milp.integer]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        h.setSolution(sol)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = np.asarray(h.getSolution().col_value) if has_solution else None
+    objective = info.objective_function_value if has_solution else None
+    bound = info.mip_dual_bound if milp.integer.any() else objective
+    if status == S.kOptimal:
+        name = "optimal"
+    elif status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        name = "infeasible"
+    elif status == S.kTimeLimit:
+        name = "time_limit"
+    else:
+        name = "feasible" if has_solution else "infeasible"
+    return _Run(name, values, objective, bound if np.isfinite(bound) else None, seconds, "highs")
+
+
+def _run_cbc(milp: formulate.Milp, time_limit: float | None, gap: float) -> _Run:
+    import pulp
+
+    prob = pulp.LpProblem("location", pulp.LpMinimize)
+    v = [pulp.LpVariable(f"v{i}", lowBound=None if not np.isfinite(lo) else lo,
+                         upBound=None if not np.isfinite(hi) else hi, cat="Integer" if integer else "Continuous")
+         for i, (lo, hi, integer) in enumerate(zip(milp.col_lower, milp.col_upper, milp.integer))]
+    prob += pulp.LpAffineExpression([(v[i], c) for i, c in enumerate(milp.c) if c]) + milp.offset
+    A = milp.A.tocsr()
+    for r in range(A.shape[0]):
+        lo, hi = milp.row_lower[r], milp.row_upper[r]
+        expr = pulp.LpAffineExpression([(v[j], a) for j, a in zip(A.indices[A.indptr[r]:A.indptr[r + 1]],
+                                                                      A.data[A.indptr[r]:A.indptr[r + 1]])])
+        if lo == hi:
+            prob += expr == lo
+        else:
+            if np.isfinite(lo):
+                prob += expr >= lo
+            if np.isfinite(hi):
+                prob += expr <= hi
+    t0 = time.perf_counter()
+    prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap))
+    seconds = time.perf_counter() - t0
+    if prob.sol_status in (1, 2):
+        values = np.array([x.value() or 0.0 for x in v])
+        objective = float(pulp.value(prob.objective))
+        proven = prob.sol_status == 1
+        return _Run("optimal" if proven else "time_limit", values, objective, objective if proven else None,
+                    seconds, "cbc")
+    return _Run("infeasible", None, None, None, seconds, "cbc")
+
+
+def _assign_nearest(problem: LocationProblem, open_sites: np.ndarray, max_cost: float = np.inf) -> pd.DataFrame:
+    """Each zone to its cheapest open site (within ``max_cost``), share 1."""
+    is_open = np.zeros(problem.n_sites, bool)
+    is_open[open_sites] = True
+    ok = is_open[problem.pair_site] & (problem.pair_cost <= max_cost)
+    pairs = pd.DataFrame({"zone": problem.pair_zone[ok], "site": problem.pair_site[ok],
+                          "cost": problem.pair_cost[ok]})
+    best = pairs.sort_values(["zone", "cost", "site"]).drop_duplicates("zone")
+    return best.assign(share=1.0)[["zone", "site", "share"]].reset_index(drop=True)
+
+
+def _value(problem: LocationProblem, objective: str, open_sites: np.ndarray, assign: pd.DataFrame) -> float:
+    cost = pd.Series(problem.pair_cost, index=problem.pair_zone * problem.n_sites + problem.pair_site)
+    c = cost.reindex(assign["zone"].to_numpy() * problem.n_sites + assign["site"].to_numpy()).to_numpy()
+    w = problem.weight[assign["zone"].to_numpy()]
+    if objective == "min-cost":
+        return float(problem.fixed_cost[open_sites].sum() + (w * c * assign["share"]).sum())
+    if objective == "p-median":
+        return float((w * c * assign["share"]).sum())
+    if objective == "cover":
+        return float(problem.fixed_cost[open_sites].sum()) if problem.fixed_cost.any() else float(len(open_sites))
+    if objective == "max-cover":
+        return float(problem.weight[np.unique(assign["zone"])].sum())
+    return float(c.max()) if len(c) else 0.0  # p-center
+
+
+def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run: _Run, build: float,
+            solver: str, max_cost: float | None) -> Solution:
+    if run.values is None:
+        reason = ("the solver proved it infeasible" if run.status == "infeasible"
+                  else f"no solution found before the time limit ({run.seconds:.1f} s)")
+        status = "infeasible" if run.status == "infeasible" else "time_limit"
+        return Solution(status, None, run.bound, None, run.solver, build, run.seconds, np.zeros(0, int),
+                        pd.DataFrame(columns=["zone", "site", "share"]), reason)
+    y0, y1 = milp.parts["y"]
+    open_sites = np.flatnonzero(run.values[y0:y1] > 0.5)
+    if "x" in milp.parts and objective in ("min-cost",):
+        x0, x1 = milp.parts["x"]
+        share = run.values[x0:x1]
+        used = share > 1e-9
+        assign = pd.DataFrame({"zone": problem.pair_zone[used], "site": problem.pair_site[used],
+                               "share": share[used]})
+    else:
+        assign = _assign_nearest(problem, open_sites, max_cost if objective in ("cover", "max-cover") else np.inf)
+    value = _value(problem, objective, open_sites, assign)
+    sign = -1.0 if objective == "max-cover" else 1.0
+    bound = None if run.bound is None else sign * run.bound
+    return Solution(run.status, value, bound, _gap(value, bound, run.status), run.solver, build, run.seconds,
+                    open_sites, assign)
+
+
+def _gap(value: float, bound: float | None, status: str) -> float | None:
+    if status == "optimal" and (bound is None or abs(value - bound) <= 1e-6 * max(1.0, abs(value))):
+        return 0.0
+    if bound is None:
+        return None
+    return abs(value - bound) / max(abs(value), 1e-9)
+
+
+def _infeasible(problem: LocationProblem, reason: str, solver: str, seconds: float) -> Solution:
+    return Solution("infeasible", None, None, None, solver, seconds, 0.0, np.zeros(0, int),
+                    pd.DataFrame(columns=["zone", "site", "share"]), reason)
+
+
+def _radius_start(milp: formulate.Milp, problem: LocationProblem, open_sites: np.ndarray) -> np.ndarray:
+    """Column values of the radius model for a given set of open sites."""
+    values = np.zeros(milp.A.shape[1])
+    y0, y1 = milp.parts["y"]
+    values[y0 + open_sites] = 1.0
+    nearest = np.full(problem.n_zones, np.inf)
+    is_open = np.zeros(problem.n_sites, bool)
+    is_open[open_sites] = True
+    ok = is_open[problem.pair_site]
+    np.minimum.at(nearest, problem.pair_zone[ok], problem.pair_cost[ok])
+    info = milp.info
+    z0, z1 = milp.parts["z"]
+    level_cost = info["lvl_cost"][np.searchsorted(
+        info["lvl_zone"] * (info["n_levels"].max() + 1) + info["lvl_level"],
+        info["z_zone"] * (info["n_levels"].max() + 1) + info["z_level"])]
+    values[z0:z1] = (nearest[info["z_zone"]] > level_cost + 1e-12).astype(float)
+    return values
+
+
+def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, gap: float, solver: str,
+                    started: float) -> Solution:
+    """Radius formulation, truncated at the heuristic's assignment radius and grown where needed."""
+    heuristic = p_median_heuristic(problem, p)
+    order, level, n_levels = formulate.sorted_levels(problem)
+    if heuristic is not None:
+        d = dense_costs(problem)
+        radius_cost = d[:, heuristic].min(axis=1)
+        # Level of each zone's heuristic distance (the levels are the zone's distinct costs).
+        zone, cost = problem.pair_zone[order], problem.pair_cost[order]
+        at_or_below = cost <= radius_cost[zone] + 1e-12
+        radius = np.zeros(problem.n_zones, dtype=np.int64)
+        np.maximum.at(radius, zone[at_or_below], level[at_or_below])
+    else:
+        radius = n_levels - 1
+    build = solve_seconds = 0.0
+    rounds = 0
+    deadline = None if time_limit is None else started + time_limit
+    while True:
+        rounds += 1
+        t0 = time.perf_counter()
+        milp = formulate.p_median(problem, p, radius)
+        build += time.perf_counter() - t0
+        start = _radius_start(milp, problem, heuristic) if heuristic is not None else None
+        left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+        run = _run(milp, left, gap, solver, start=start if solver == "highs" else None)
+        solve_seconds += run.seconds
+        if run.values is None:
+            break
+        y0, y1 = milp.parts["y"]
+        open_sites = np.flatnonzero(run.values[y0:y1] > 0.5)
+        assign = _assign_nearest(problem, open_sites)
+        nearest = np.full(problem.n_zones, np.inf)
+        nearest[assign["zone"].to_numpy()] = problem.pair_cost[
+            pd.Series(np.arange(len(problem.pair_zone)),
+                      index=problem.pair_zone * problem.n_sites + problem.pair_site)
+            .reindex(assign["zone"].to_numpy() * problem.n_sites + assign["site"].to_numpy()).to_numpy()]
+        beyond = nearest > milp.info["radius_cost"] + 1e-12
+        if not beyond.any() or run.status != "optimal":
+            break
+        # Grow the radius of the zones served beyond it, up to where they are served now.
+        zone, cost = problem.pair_zone[order], problem.pair_cost[order]
+        reach = cost <= nearest[zone] + 1e-12
+        grown = np.zeros(problem.n_zones, dtype=np.int64)
+        np.maximum.at(grown, zone[reach], level[reach])
+        radius = np.where(beyond, grown, radius)
+        heuristic = open_sites
+    sol = _finish(problem, "p-median", milp, run, build, solver, None)
+    sol.solve_seconds = solve_seconds
+    sol.stats = {"rounds": rounds, "rows": milp.A.shape[0], "columns": milp.A.shape[1],
+                 "heuristic": heuristic is not None}
+    return sol

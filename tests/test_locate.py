@@ -1,0 +1,152 @@
+"""The generic location engine on small cases solved by hand, and the CSV contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from estate._errors import SourceErrors
+from estate.cli import main
+from estate.locate.contract import read_problem
+from estate.locate.problem import LocationProblem, ProblemError
+from estate.locate.solve import solve
+
+LINE = np.array([0.0, 10.0, 20.0, 30.0, 40.0])  # five places on a line, each a zone and a site
+LINE_COSTS = np.abs(LINE[:, None] - LINE[None, :])
+
+
+@pytest.fixture(params=["highs", "cbc"])
+def solver(request):
+    return request.param
+
+
+def test_single_source_costs_more_than_splitting(solver):
+    # Sites A (capacity 3) and B (capacity 5); three zones of weight 2.
+    # Split: A takes z1 and one unit of z2 (cost 1 each), B takes z3 (1) and one unit of z2 (10): 2+1+10+2 = 15.
+    # Whole: A takes z1 or z2 (2), B takes the other (2 x 10) and z3 (2): 24.
+    costs = np.array([[1.0, 10.0], [1.0, 10.0], [10.0, 1.0]])
+    problem = LocationProblem.from_cost_matrix(costs, weight=[2, 2, 2], capacity=[3, 5])
+    split = solve(problem, "min-cost", solver=solver)
+    whole = solve(problem, "min-cost", single_source=True, solver=solver)
+    assert split.status == whole.status == "optimal"
+    assert split.objective == pytest.approx(15.0) and whole.objective == pytest.approx(24.0)
+    shares = whole.assignments.groupby("zone")["share"].sum()
+    assert (shares == 1.0).all() and whole.assignments["share"].isin([1.0]).all()
+
+
+def test_fixed_costs_trade_against_assignment(solver):
+    # Opening B too (fixed 4) saves z3 9 units: 4 < 9, so both open: 3 + 4 + 1 + 1 + 1 = 10.
+    costs = np.array([[1.0, 9.0], [1.0, 9.0], [10.0, 1.0]])
+    problem = LocationProblem.from_cost_matrix(costs, fixed_cost=[3.0, 4.0])
+    result = solve(problem, "min-cost", solver=solver)
+    assert result.objective == pytest.approx(10.0) and list(result.open_sites) == [0, 1]
+
+
+def test_p_median_on_a_line(solver):
+    # p = 2 on 0..40: open 10 and 30 (or 0/30, 10/40...): 10 + 0 + 10 + 0 + 10 = 30 is optimal.
+    result = solve(LocationProblem.from_cost_matrix(LINE_COSTS), "p-median", p=2, solver=solver)
+    assert result.status == "optimal" and result.objective == pytest.approx(30.0)
+    assert result.gap == 0.0 and result.bound == pytest.approx(30.0)
+
+
+def test_p_center_on_a_line(solver):
+    result = solve(LocationProblem.from_cost_matrix(LINE_COSTS), "p-center", p=2, solver=solver)
+    assert result.objective == pytest.approx(10.0)
+
+
+def test_cover_and_max_cover_on_a_line(solver):
+    problem = LocationProblem.from_cost_matrix(LINE_COSTS)
+    cover = solve(problem, "cover", max_cost=10.0, solver=solver)
+    assert cover.objective == 2.0 and len(cover.open_sites) == 2  # one site covers 3 neighbours at most
+    weighted = LocationProblem.from_cost_matrix(LINE_COSTS, weight=[1, 1, 5, 3, 2])
+    best = solve(weighted, "max-cover", p=1, max_cost=10.0, solver=solver)
+    assert best.objective == pytest.approx(10.0) and list(best.open_sites) == [3]  # 30 covers 20, 30, 40
+
+
+def test_forced_open_and_closed_sites(solver):
+    problem = LocationProblem.from_cost_matrix(LINE_COSTS)
+    problem.status[1] = -1  # 10 closed
+    problem.status[0] = 1  # 0 forced open
+    result = solve(problem, "p-median", p=2, solver=solver)
+    assert 0 in result.open_sites and 1 not in result.open_sites
+    # With 0 open the best second site is 30: 0 + 10 + 10 + 0 + 10 = 30.
+    assert result.objective == pytest.approx(30.0)
+
+
+def test_infeasible_cases_are_explained():
+    costs = np.array([[1.0, np.inf], [np.inf, np.inf]])  # zone 2 reaches no site
+    problem = LocationProblem.from_cost_matrix(costs)
+    result = solve(problem, "min-cost")
+    assert result.status == "infeasible" and "1 zone(s) (2;" in result.explanation
+    over = LocationProblem.from_cost_matrix(np.ones((2, 2)), weight=[5, 5], capacity=[4, 4])
+    assert "above the total capacity" in solve(over, "min-cost").explanation
+    assert "only 5 site(s) may open" in solve(LocationProblem.from_cost_matrix(LINE_COSTS), "p-median",
+                                               p=6).explanation
+
+
+def test_time_limit_is_never_reported_optimal():
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(0, 100, size=(400, 2))
+    costs = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)).round()
+    result = solve(LocationProblem.from_cost_matrix(costs, fixed_cost=np.full(400, 30.0),
+                                                   capacity=np.full(400, 12.0)),
+                   "min-cost", single_source=True, time_limit=0.5)
+    assert result.status in ("time_limit", "feasible")
+    assert result.status != "optimal" and (result.gap is None or result.gap > 0)
+
+
+def test_bad_problem_arrays():
+    with pytest.raises(ProblemError, match="weights must be finite and > 0"):
+        LocationProblem.from_cost_matrix(np.ones((2, 2)), weight=[1, -1])
+    with pytest.raises(ProblemError, match="needs p"):
+        solve(LocationProblem.from_cost_matrix(np.ones((2, 2))), "p-median")
+
+
+def _write(tmp_path, sites="site_id,fixed_cost,capacity,status\nA,10,,\nB,10,,\nC,100,,closed\n",
+           demand="zone_id,weight\nz1,1\nz2,2\nz3,1\n",
+           costs="zone_id,site_id,cost\nz1,A,1\nz1,B,5\nz2,A,4\nz2,B,1\nz3,B,2\nz3,C,0\n"):
+    for name, text in (("sites", sites), ("demand", demand), ("costs", costs)):
+        (tmp_path / f"{name}.csv").write_text(text)
+    return [str(tmp_path / f"{n}.csv") for n in ("sites", "demand", "costs")]
+
+
+def test_solve_command_writes_the_contract(tmp_path, capsys):
+    s, d, c = _write(tmp_path)
+    out = tmp_path / "out"
+    assert main(["solve", "--sites", s, "--demand", d, "--costs", c, "--objective", "min-cost",
+                 "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    # Hand check: B alone serves everyone (A cannot reach z3; C is closed): 10 + 5 + 2 + 2 = 19.
+    assert summary["objective"] == 19.0 and summary["status"] == "optimal" and summary["gap"] == 0.0
+    assert {"objective", "bound", "gap", "status", "solver", "build_seconds", "solve_seconds",
+            "open_sites"} <= set(summary)
+    assert (out / "open_sites.csv").read_text().split() == ["site_id", "B"]
+    assert (out / "assignments.csv").read_text().splitlines()[0] == "zone_id,site_id,share"
+
+
+def test_solve_command_explains_an_unreachable_zone(tmp_path, capsys):
+    s, d, c = _write(tmp_path, costs="zone_id,site_id,cost\nz1,A,1\nz2,A,4\nz3,C,0\n")
+    assert main(["solve", "--sites", s, "--demand", d, "--costs", c, "--objective", "min-cost",
+                 "--out", str(tmp_path / "o")]) == 1
+    assert "infeasible: 1 zone(s) (z3;" in capsys.readouterr().err
+    assert json.loads((tmp_path / "o/summary.json").read_text())["status"] == "infeasible"
+
+
+@pytest.mark.parametrize(
+    "kwargs, expect",
+    [
+        ({"costs": "zone_id,site_id,cost\nz1,A,1\nz9,A,1\n"}, "zone id not in demand: ['z9'] on rows [3]"),
+        ({"costs": "zone_id,site_id,cost\nz1,Q,1\n"}, "site id not in sites: ['Q'] on rows [2]"),
+        ({"demand": "zone_id,weight\nz1,-2\nz2,1\nz3,1\n"}, "expected a number > 0: ['-2'] on rows [2]"),
+        ({"demand": "zone,weight\nz1,1\n"}, "column 'zone_id'"),
+        ({"sites": "site_id,status\nA,maybe\nB,\nC,\n"}, "expected one of ['free', 'open', 'closed']"),
+        ({"costs": "zone_id,site_id,cost\nz1,A,cheap\n"}, "expected a number ≥ 0: ['cheap']"),
+    ],
+)
+def test_contract_bad_inputs_name_file_column_and_row(tmp_path, kwargs, expect):
+    s, d, c = _write(tmp_path, **kwargs)
+    with pytest.raises(SourceErrors) as err:
+        read_problem(s, d, c)
+    assert expect in str(err.value)
