@@ -332,7 +332,7 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
     order, level, n_levels = formulate.sorted_levels(problem)
     if heuristic is not None:
         d = dense_costs(problem)
-        radius_cost = d[:, heuristic].min(axis=1)
+        radius_cost = np.sort(d[:, heuristic], axis=1)[:, min(1, len(heuristic) - 1)]  # second nearest
         # Level of each zone's heuristic distance (the levels are the zone's distinct costs).
         zone, cost = problem.pair_zone[order], problem.pair_cost[order]
         at_or_below = cost <= radius_cost[zone] + 1e-12
