@@ -99,3 +99,96 @@ def _best_swap(d: np.ndarray, w: np.ndarray, open_sites: np.ndarray, allowed: np
     out = open_sites.copy()
     out[k] = j
     return np.sort(out)
+
+
+def _regret_assign(cost: np.ndarray, weight: np.ndarray, capacity: np.ndarray, open_mask: np.ndarray
+                   ) -> np.ndarray | None:
+    """Each zone to an open site with room, largest regret first; None if some zone fits nowhere."""
+    c = np.where(open_mask[None, :], cost, np.inf)
+    part = np.sort(c, axis=1)[:, :2] if c.shape[1] > 1 else np.c_[c, np.full(len(c), np.inf)]
+    regret = np.where(np.isfinite(part[:, 1]), part[:, 1] - part[:, 0], 1e18)
+    left = capacity.astype(float).copy()
+    site = np.full(len(weight), -1)
+    for z in np.argsort(-regret, kind="stable"):
+        for j in np.argsort(c[z], kind="stable"):
+            if not np.isfinite(c[z, j]):
+                return None
+            if left[j] >= weight[z] - 1e-9:
+                site[z] = j
+                left[j] -= weight[z]
+                break
+        else:
+            return None
+    return site
+
+
+def _improve(cost: np.ndarray, weight: np.ndarray, capacity: np.ndarray, open_mask: np.ndarray,
+             site: np.ndarray, passes: int = 20) -> np.ndarray:
+    """Shift single zones to cheaper open sites with room, and swap pairs of zones, while it pays."""
+    site = site.copy()
+    zones = np.arange(len(weight))
+    for _ in range(passes):
+        load = np.bincount(site, weights=weight, minlength=len(capacity))
+        improved = False
+        for z in zones:
+            room = open_mask & (load + weight[z] <= capacity + 1e-9)
+            room[site[z]] = False
+            gains = cost[z, site[z]] - np.where(room, cost[z], np.inf)
+            j = int(np.argmax(gains))
+            if gains[j] > 1e-9:
+                load[site[z]] -= weight[z]
+                load[j] += weight[z]
+                site[z] = j
+                improved = True
+        # Swaps: z1 at a, z2 at b exchange sites when both fit and the total falls.
+        a, b = site[:, None], site[None, :]
+        delta = cost[zones[:, None], b] + cost[zones[None, :], a] - cost[zones, site][:, None] - cost[zones, site][None, :]
+        dw = weight[:, None] - weight[None, :]
+        fits = (load[b] + dw <= capacity[b] + 1e-9) & (load[a] - dw <= capacity[a] + 1e-9) & (a != b)
+        delta = np.where(fits, delta, np.inf)
+        z1, z2 = np.unravel_index(int(np.argmin(delta)), delta.shape)
+        if delta[z1, z2] < -1e-9:
+            site[z1], site[z2] = site[z2], site[z1]
+            improved = True
+        if not improved:
+            break
+    return site
+
+
+def single_source_heuristic(problem: LocationProblem) -> tuple[np.ndarray, np.ndarray] | None:
+    """Open sites and each zone's site for single-source min-cost: regret assignment with
+    every usable site open, then drop sites while the total falls, then local moves.
+
+    Returns ``(open_sites, site_of_zone)``, or None when it finds no feasible solution
+    or the dense matrix would be too big.
+    """
+    d = dense_costs(problem)
+    if d is None:
+        return None
+    w = problem.weight
+    cost = d * w[:, None]
+    cap = np.where(np.isfinite(problem.capacity), problem.capacity, w.sum())
+    open_mask = problem.status != CLOSED
+    site = _regret_assign(cost, w, cap, open_mask)
+    if site is None:
+        return None
+
+    def total(mask: np.ndarray, s: np.ndarray) -> float:
+        return float(problem.fixed_cost[mask].sum() + cost[np.arange(len(w)), s].sum())
+
+    best = total(open_mask, site)
+    while True:
+        trial_best = None
+        for j in np.flatnonzero(open_mask & (problem.status != OPEN)):
+            mask = open_mask.copy()
+            mask[j] = False
+            s = _regret_assign(cost, w, cap, mask)
+            if s is not None and (value := total(mask, s)) < best - 1e-9 and (
+                    trial_best is None or value < trial_best[0]):
+                trial_best = (value, mask, s)
+        if trial_best is None:
+            break
+        best, open_mask, site = trial_best
+    site = _improve(cost, w, cap, open_mask, site)
+    open_mask = open_mask & np.isin(np.arange(problem.n_sites), site) | (problem.status == OPEN)
+    return np.flatnonzero(open_mask), site

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from estate.locate import formulate
-from estate.locate.heuristics import dense_costs, p_median_heuristic
+from estate.locate.heuristics import dense_costs, p_median_heuristic, single_source_heuristic
 from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, LocationProblem, ProblemError
 
 STATUSES = ("optimal", "feasible", "time_limit", "infeasible")
@@ -132,9 +132,25 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
             "cover": lambda: formulate.cover(problem, max_cost),
             "max-cover": lambda: formulate.max_cover(problem, p, max_cost),
             "p-center": lambda: formulate.p_center(problem, p)}[objective]()
+    start = None
+    if objective == "min-cost" and single_source and solver == "highs":
+        start = _single_source_start(problem, milp)
     build = time.perf_counter() - started
-    run = _run(milp, time_limit, gap, solver)
+    run = _run(milp, time_limit, gap, solver, start=start)
     return _finish(problem, objective, milp, run, build, solver, max_cost)
+
+
+def _single_source_start(problem: LocationProblem, milp: formulate.Milp) -> np.ndarray | None:
+    """Column values of the min-cost model for the single-source heuristic's solution."""
+    found = single_source_heuristic(problem)
+    if found is None:
+        return None
+    open_sites, site_of_zone = found
+    values = np.zeros(milp.A.shape[1])
+    values[milp.parts["y"][0] + open_sites] = 1.0
+    chosen = site_of_zone[problem.pair_zone] == problem.pair_site
+    values[milp.parts["x"][0] + np.flatnonzero(chosen)] = 1.0
+    return values
 
 
 @dataclass
