@@ -14,6 +14,9 @@ from estate.locate.problem import CLOSED, OPEN, LocationProblem
 
 #: Largest zones × sites matrix the heuristics build (cells).
 DENSE_LIMIT = 25_000_000
+#: The single-source heuristic's drop and swap steps cost O(sites² × zones) and
+#: O(zones²) per pass, so it runs only on problems up to this many cells.
+SINGLE_SOURCE_LIMIT = 20_000
 
 
 def dense_costs(problem: LocationProblem) -> np.ndarray | None:
@@ -160,11 +163,11 @@ def single_source_heuristic(problem: LocationProblem) -> tuple[np.ndarray, np.nd
     every usable site open, then drop sites while the total falls, then local moves.
 
     Returns ``(open_sites, site_of_zone)``, or None when it finds no feasible solution
-    or the dense matrix would be too big.
+    or the problem is larger than ``SINGLE_SOURCE_LIMIT`` cells.
     """
-    d = dense_costs(problem)
-    if d is None:
+    if problem.n_zones * problem.n_sites > SINGLE_SOURCE_LIMIT:
         return None
+    d = dense_costs(problem)
     w = problem.weight
     cost = d * w[:, None]
     cap = np.where(np.isfinite(problem.capacity), problem.capacity, w.sum())
