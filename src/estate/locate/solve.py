@@ -341,21 +341,42 @@ def _radius_start(milp: formulate.Milp, problem: LocationProblem, open_sites: np
     return values
 
 
+def _nearest_open_cost(problem: LocationProblem, open_sites: np.ndarray) -> np.ndarray:
+    """Each zone's cost to its cheapest open site (inf when none can serve it)."""
+    nearest = np.full(problem.n_zones, np.inf)
+    ok = np.isin(problem.pair_site, open_sites)
+    np.minimum.at(nearest, problem.pair_zone[ok], problem.pair_cost[ok])
+    return nearest
+
+
 def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, gap: float, solver: str,
                     started: float) -> Solution:
-    """Radius formulation, truncated at the heuristic's assignment radius and grown where needed."""
-    heuristic = p_median_heuristic(problem, p)
+    """Radius formulation, truncated at each zone's second-nearest heuristic site and grown where needed.
+
+    The best true solution seen (the heuristic's or a round's) is kept as the
+    incumbent and handed to the solver each round; each round's bound is a
+    valid lower bound, since a truncated model is a relaxation.
+    """
+    incumbent = p_median_heuristic(problem, p)
     order, level, n_levels = formulate.sorted_levels(problem)
-    if heuristic is not None:
+    zone_sorted, cost_sorted = problem.pair_zone[order], problem.pair_cost[order]
+
+    def level_of(cost_by_zone: np.ndarray) -> np.ndarray:
+        """Each zone's highest level whose cost is at most ``cost_by_zone``."""
+        reach = cost_sorted <= cost_by_zone[zone_sorted] + 1e-12
+        out = np.zeros(problem.n_zones, dtype=np.int64)
+        np.maximum.at(out, zone_sorted[reach], level[reach])
+        return out
+
+    def true_value(open_sites: np.ndarray) -> float:
+        return float((problem.weight * _nearest_open_cost(problem, open_sites)).sum())
+
+    if incumbent is not None:
         d = dense_costs(problem)
-        radius_cost = np.sort(d[:, heuristic], axis=1)[:, min(1, len(heuristic) - 1)]  # second nearest
-        # Level of each zone's heuristic distance (the levels are the zone's distinct costs).
-        zone, cost = problem.pair_zone[order], problem.pair_cost[order]
-        at_or_below = cost <= radius_cost[zone] + 1e-12
-        radius = np.zeros(problem.n_zones, dtype=np.int64)
-        np.maximum.at(radius, zone[at_or_below], level[at_or_below])
+        radius = level_of(np.sort(d[:, incumbent], axis=1)[:, min(1, len(incumbent) - 1)])
+        best = true_value(incumbent)
     else:
-        radius = n_levels - 1
+        radius, best = n_levels - 1, np.inf
     build = solve_seconds = 0.0
     rounds = 0
     deadline = None if time_limit is None else started + time_limit
@@ -364,7 +385,7 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
         t0 = time.perf_counter()
         milp = formulate.p_median(problem, p, radius)
         build += time.perf_counter() - t0
-        start = _radius_start(milp, problem, heuristic) if heuristic is not None else None
+        start = _radius_start(milp, problem, incumbent) if incumbent is not None else None
         left = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         run = _run(milp, left, gap, solver, start=start if solver == "highs" else None)
         solve_seconds += run.seconds
@@ -372,24 +393,18 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
             break
         y0, y1 = milp.parts["y"]
         open_sites = np.flatnonzero(run.values[y0:y1] > 0.5)
-        assign = _assign_nearest(problem, open_sites)
-        nearest = np.full(problem.n_zones, np.inf)
-        nearest[assign["zone"].to_numpy()] = problem.pair_cost[
-            pd.Series(np.arange(len(problem.pair_zone)),
-                      index=problem.pair_zone * problem.n_sites + problem.pair_site)
-            .reindex(assign["zone"].to_numpy() * problem.n_sites + assign["site"].to_numpy()).to_numpy()]
+        if (value := true_value(open_sites)) < best:
+            incumbent, best = open_sites, value
+        nearest = _nearest_open_cost(problem, open_sites)
         beyond = nearest > milp.info["radius_cost"] + 1e-12
         if not beyond.any() or run.status != "optimal":
             break
         # Grow the radius of the zones served beyond it, up to where they are served now.
-        zone, cost = problem.pair_zone[order], problem.pair_cost[order]
-        reach = cost <= nearest[zone] + 1e-12
-        grown = np.zeros(problem.n_zones, dtype=np.int64)
-        np.maximum.at(grown, zone[reach], level[reach])
-        radius = np.where(beyond, grown, radius)
-        heuristic = open_sites
+        radius = np.where(beyond, level_of(nearest), radius)
+    if run.values is not None and incumbent is not None:
+        run.values = np.zeros_like(run.values)
+        run.values[milp.parts["y"][0] + incumbent] = 1.0
     sol = _finish(problem, "p-median", milp, run, build, solver, None)
     sol.solve_seconds = solve_seconds
-    sol.stats = {"rounds": rounds, "rows": milp.A.shape[0], "columns": milp.A.shape[1],
-                 "heuristic": heuristic is not None}
+    sol.stats = {"rounds": rounds, "rows": milp.A.shape[0], "columns": milp.A.shape[1]}
     return sol
