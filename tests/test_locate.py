@@ -150,3 +150,17 @@ def test_contract_bad_inputs_name_file_column_and_row(tmp_path, kwargs, expect):
     with pytest.raises(SourceErrors) as err:
         read_problem(s, d, c)
     assert expect in str(err.value)
+
+
+def test_cover_reductions_by_hand():
+    # Zone a reaches only S1 (forces it open); zone b reaches S1 or S2 (covered by S1: dropped);
+    # zone c reaches S2 or S3, zone d reaches S2, S3 or S4 (implied by c: dropped);
+    # S3 then covers {c} like S2 but costs more: dropped, so c forces S2; S4 covers nothing left.
+    # Optimum, found by the reductions alone: S1 + S2 = 1 + 2 = 3.
+    inf = np.inf
+    costs = np.array([[0, inf, inf, inf], [0, 0, inf, inf], [inf, 0, 0, inf], [inf, 0, 0, 0]], float)
+    problem = LocationProblem.from_cost_matrix(costs, fixed_cost=[1.0, 2.0, 5.0, 1.0])
+    result = solve(problem, "cover", max_cost=0.0)
+    assert result.objective == 3.0 and list(result.open_sites) == [0, 1]
+    assert result.stats["forced_open"] == 2 and result.stats["zones_dropped"] == 2
+    assert result.stats["sites_dropped"] == 2

@@ -229,13 +229,18 @@ def _covering_pairs(problem: LocationProblem, max_cost: float) -> np.ndarray:
     return np.flatnonzero(problem.pair_cost <= max_cost)
 
 
-def cover(problem: LocationProblem, max_cost: float) -> Milp:
-    """Set cover: every zone within ``max_cost`` of an open site, at least fixed cost."""
+def cover(problem: LocationProblem, max_cost: float, zones: np.ndarray | None = None) -> Milp:
+    """Set cover: every zone (of the ``zones`` mask, default all) within ``max_cost``
+    of an open site, at least fixed cost."""
     b = _Builder()
     fixed = problem.fixed_cost if problem.fixed_cost.any() else np.ones(problem.n_sites)
     y = _site_columns(b, problem, fixed)
+    zones = np.ones(problem.n_zones, bool) if zones is None else zones
+    row_of_zone = np.cumsum(zones) - 1
     pairs = _covering_pairs(problem, max_cost)
-    b.add_rows(problem.pair_zone[pairs], y[problem.pair_site[pairs]], 1.0, 1.0, np.inf, problem.n_zones)
+    pairs = pairs[zones[problem.pair_zone[pairs]]]
+    b.add_rows(row_of_zone[problem.pair_zone[pairs]], y[problem.pair_site[pairs]], 1.0, 1.0, np.inf,
+               int(zones.sum()))
     return b.build(info={"counts_sites": not problem.fixed_cost.any()})
 
 

@@ -195,3 +195,71 @@ def single_source_heuristic(problem: LocationProblem) -> tuple[np.ndarray, np.nd
     site = _improve(cost, w, cap, open_mask, site)
     open_mask = open_mask & np.isin(np.arange(problem.n_sites), site) | (problem.status == OPEN)
     return np.flatnonzero(open_mask), site
+
+
+def reduce_cover(problem: LocationProblem, max_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Set-cover reductions, repeated until nothing changes.
+
+    1. A zone covered by one usable site forces that site open.
+    2. A zone whose covering sites include all of another zone's is implied: dropped.
+    3. A site covering a subset of another's zones at no lower cost is dropped (closed),
+       and so is a site covering no zone still to cover.
+    Zones covered by a forced-open site are dropped too.
+
+    Returns ``(forced_open, kept_zones, kept_sites, counts)`` as boolean masks over
+    sites, zones and sites, and the number of each reduction.
+    """
+    fixed = problem.fixed_cost if problem.fixed_cost.any() else np.ones(problem.n_sites)
+    usable = problem.status != CLOSED
+    ok = (problem.pair_cost <= max_cost) & usable[problem.pair_site]
+    covers = [set() for _ in range(problem.n_zones)]
+    for z, s in zip(problem.pair_zone[ok], problem.pair_site[ok]):
+        covers[z].add(int(s))
+    forced = problem.status == OPEN
+    zones = np.ones(problem.n_zones, bool)
+    sites = usable.copy()
+    counts = {"forced_open": 0, "zones_dropped": 0, "sites_dropped": 0}
+    changed = True
+    while changed:
+        changed = False
+        for z in np.flatnonzero(zones):
+            live = covers[z] & set(np.flatnonzero(sites))
+            covers[z] = live
+            if live & set(np.flatnonzero(forced)):
+                zones[z] = False
+                counts["zones_dropped"] += 1
+                changed = True
+            elif len(live) == 1:
+                (s,) = live
+                forced[s] = True
+                counts["forced_open"] += 1
+                zones[z] = False
+                changed = True
+        alive = np.flatnonzero(zones)
+        by_size = sorted(alive, key=lambda z: len(covers[z]))
+        for i, a in enumerate(by_size):
+            if not zones[a]:
+                continue
+            for b in by_size[i + 1:]:
+                if zones[b] and covers[a] <= covers[b]:
+                    zones[b] = False
+                    counts["zones_dropped"] += 1
+                    changed = True
+        covered_by = {s: set() for s in np.flatnonzero(sites & ~forced)}
+        for z in np.flatnonzero(zones):
+            for s in covers[z]:
+                if s in covered_by:
+                    covered_by[s].add(z)
+        for s in [s for s, zs in covered_by.items() if not zs]:
+            sites[s] = False  # covers nothing still uncovered
+            counts["sites_dropped"] += 1
+            del covered_by[s]
+        candidates = sorted(covered_by, key=lambda s: (len(covered_by[s]), -fixed[s]))
+        for i, s1 in enumerate(candidates):
+            for s2 in candidates[i + 1:]:
+                if sites[s2] and covered_by[s1] <= covered_by[s2] and fixed[s1] >= fixed[s2]:
+                    sites[s1] = False
+                    counts["sites_dropped"] += 1
+                    changed = True
+                    break
+    return forced, zones, sites, counts

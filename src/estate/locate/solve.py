@@ -13,6 +13,7 @@ reach, demand above capacity, ``p`` out of range), not reported as crashes.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 
@@ -20,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 from estate.locate import formulate
-from estate.locate.heuristics import dense_costs, p_median_heuristic, single_source_heuristic
+from estate.locate.heuristics import dense_costs, p_median_heuristic, reduce_cover, single_source_heuristic
 from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, LocationProblem, ProblemError
 
 STATUSES = ("optimal", "feasible", "time_limit", "infeasible")
+#: Set-cover reductions (pairwise subset tests) run up to this many zones.
+COVER_REDUCTION_LIMIT = 5_000
 
 
 @dataclass
@@ -128,8 +131,16 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
         return _infeasible(problem, reason, solver, time.perf_counter() - started)
     if objective == "p-median":
         return _solve_p_median(problem, p, time_limit, gap, solver, started)
+    reductions = {}
+    if objective == "cover" and problem.n_zones <= COVER_REDUCTION_LIMIT:
+        forced, zones, sites, reductions = reduce_cover(problem, max_cost)
+        reduced = copy.copy(problem)
+        reduced.status = np.where(forced, OPEN, np.where(sites | forced, problem.status, CLOSED)).astype(np.int8)
+        cover_milp = lambda: formulate.cover(reduced, max_cost, zones)  # noqa: E731
+    else:
+        cover_milp = lambda: formulate.cover(problem, max_cost)  # noqa: E731
     milp = {"min-cost": lambda: formulate.min_cost(problem, single_source),
-            "cover": lambda: formulate.cover(problem, max_cost),
+            "cover": cover_milp,
             "max-cover": lambda: formulate.max_cover(problem, p, max_cost),
             "p-center": lambda: formulate.p_center(problem, p)}[objective]()
     start = None
@@ -137,7 +148,9 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
         start = _single_source_start(problem, milp)
     build = time.perf_counter() - started
     run = _run(milp, time_limit, gap, solver, start=start)
-    return _finish(problem, objective, milp, run, build, solver, max_cost)
+    solution = _finish(problem, objective, milp, run, build, solver, max_cost)
+    solution.stats.update(reductions)
+    return solution
 
 
 def _single_source_start(problem: LocationProblem, milp: formulate.Milp) -> np.ndarray | None:
