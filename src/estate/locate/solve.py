@@ -243,8 +243,8 @@ def _run_cbc(milp: formulate.Milp, time_limit: float | None, gap: float) -> _Run
     import pulp
 
     prob = pulp.LpProblem("location", pulp.LpMinimize)
-    v = [pulp.LpVariable(f"v{i}", lowBound=None if not np.isfinite(lo) else lo,
-                         upBound=None if not np.isfinite(hi) else hi, cat="Integer" if integer else "Continuous")
+    v = [prob.add_variable(f"v{i}", lowBound=None if not np.isfinite(lo) else lo,
+                           upBound=None if not np.isfinite(hi) else hi, cat="Integer" if integer else "Continuous")
          for i, (lo, hi, integer) in enumerate(zip(milp.col_lower, milp.col_upper, milp.integer))]
     prob += pulp.LpAffineExpression([(v[i], c) for i, c in enumerate(milp.c) if c]) + milp.offset
     A = milp.A.tocsr()
