@@ -26,7 +26,6 @@ import shapely
 from estate._errors import SourceError, SourceErrors
 from estate.register import schema
 
-ZONE_COLUMNS = ("zone_id", "population", "origin_x_m", "origin_y_m", "geometry")
 ZONE_ISSUE_COLUMNS = ("file", "zone_id", "row", "column", "value", "reason")
 
 

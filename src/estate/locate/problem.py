@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from estate._errors import EstateError
 
@@ -47,6 +46,8 @@ class LocationProblem:
     pair_zone, pair_site, pair_cost
         The sparse cost list: cost per unit of weight of serving ``pair_zone``
         from ``pair_site``. Pairs are unique.
+    meta
+        Free-form notes about where the problem came from (e.g. its source file).
     """
 
     site_ids: np.ndarray
@@ -129,7 +130,3 @@ class LocationProblem:
                 problems.append("a (zone, site) pair appears more than once")
         if problems:
             raise ProblemError("; ".join(problems))
-
-    def pairs_frame(self) -> pd.DataFrame:
-        """The sparse costs as a frame of positions: ``zone``, ``site``, ``cost``."""
-        return pd.DataFrame({"zone": self.pair_zone, "site": self.pair_site, "cost": self.pair_cost})

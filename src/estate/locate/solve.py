@@ -24,7 +24,6 @@ from estate.locate import formulate
 from estate.locate.heuristics import dense_costs, p_median_heuristic, reduce_cover, single_source_heuristic
 from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, LocationProblem, ProblemError
 
-STATUSES = ("optimal", "feasible", "time_limit", "infeasible")
 #: Set-cover reductions (pairwise subset tests) run up to this many zones.
 COVER_REDUCTION_LIMIT = 5_000
 
