@@ -7,7 +7,7 @@ import pytest
 from estate.cli import cli, main
 
 
-@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"]])
+@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"]])
 def test_every_command_has_help(args, capsys):
     assert main([*args, "--help"]) == 0
     out = capsys.readouterr().out
@@ -56,7 +56,7 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 
 def test_cli_group_lists_commands():
-    assert {"register", "map"} <= set(cli.commands)
+    assert {"register", "map", "access", "solve"} <= set(cli.commands)
 
 
 def test_access_on_the_built_in_scenario(tmp_path, capsys):
