@@ -12,10 +12,11 @@ from pathlib import Path
 
 from estate._errors import SourceError, SourceErrors
 from estate._toml import TomlReader, read_toml
-from estate.access import MODES
 from estate.register import schema
 
 ENGINES = ("straight", "network", "matrix")
+#: Travel modes a scenario may name.
+MODES = ("walk", "cycle", "car", "public_transport")
 STANDARD_RULES = ("share", "no_worse")
 #: Modes the network engine can route on an OpenStreetMap extract.
 NETWORK_MODES = ("car", "walk", "cycle")

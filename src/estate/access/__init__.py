@@ -17,8 +17,6 @@ beyond the cutoff are simply absent. Engines:
 #: Columns of the access table (``access.parquet``).
 ACCESS_COLUMNS: tuple[str, ...] = ("zone_id", "site_id", "mode", "minutes")
 
-#: Travel modes the scenario may name.
-MODES: tuple[str, ...] = ("walk", "cycle", "car", "public_transport")
 
 
 def travel_times(origins, sites, settings) -> "pd.DataFrame":  # noqa: F821 - pandas imported lazily

@@ -55,11 +55,6 @@ class Milp:
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(rows, columns)."""
-        return self.A.shape
-
 
 class _Builder:
     """Accumulates columns and rows as numpy arrays."""

@@ -28,17 +28,14 @@ def dense_costs(problem: LocationProblem) -> np.ndarray | None:
     return d
 
 
-def _total(d: np.ndarray, w: np.ndarray, open_sites: np.ndarray) -> float:
-    return float((w * d[:, open_sites].min(axis=1)).sum())
-
-
-def p_median_heuristic(problem: LocationProblem, p: int, max_passes: int = 50) -> np.ndarray | None:
+def p_median_heuristic(problem: LocationProblem, p: int, max_passes: int = 50,
+                       d: np.ndarray | None = None) -> np.ndarray | None:
     """Open sites of a good p-median solution (greedy, then interchange), or None.
 
     Returns None when the dense matrix would be too big or no feasible set of
-    ``p`` sites serves every zone.
+    ``p`` sites serves every zone. ``d`` is the dense cost matrix, if the caller has it.
     """
-    d = dense_costs(problem)
+    d = dense_costs(problem) if d is None else d
     if d is None:
         return None
     w = problem.weight

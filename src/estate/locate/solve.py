@@ -369,7 +369,8 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
     incumbent and handed to the solver each round; each round's bound is a
     valid lower bound, since a truncated model is a relaxation.
     """
-    incumbent = p_median_heuristic(problem, p)
+    d = dense_costs(problem)
+    incumbent = p_median_heuristic(problem, p, d=d) if d is not None else None
     order, level, n_levels = formulate.sorted_levels(problem)
     zone_sorted, cost_sorted = problem.pair_zone[order], problem.pair_cost[order]
 
@@ -384,7 +385,6 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
         return float((problem.weight * _nearest_open_cost(problem, open_sites)).sum())
 
     if incumbent is not None:
-        d = dense_costs(problem)
         radius = level_of(np.sort(d[:, incumbent], axis=1)[:, min(1, len(incumbent) - 1)])
         best = true_value(incumbent)
     else:
