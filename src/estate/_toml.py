@@ -65,3 +65,33 @@ class TomlReader:
         if not name:
             return None
         return (self.path.parent / name).resolve()
+
+    def integer(self, table: dict, key: str, where: str, default: int, *, minimum: int = 0,
+                maximum: int | None = None) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"{where}.{key}", f"expected a whole number, got {value!r}")
+            return default
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = "" if maximum is None else f" and at most {maximum}"
+            self.fail(f"{where}.{key}", f"{value} must be at least {minimum}{upper}")
+            return default
+        return value
+
+    def flag(self, table: dict, key: str, where: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{where}.{key}", f"expected true or false, got {value!r}")
+            return default
+        return value
+
+    def texts(self, table: dict, key: str, where: str, *, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        values = table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            self.fail(f"{where}.{key}", "expected a list of text values" +
+                      (f" from {list(choices)}" if choices else ""))
+            return ()
+        for v in values:
+            if choices is not None and v not in choices:
+                self.fail(f"{where}.{key}", f"{v!r} is not one of {list(choices)}")
+        return tuple(values)

@@ -69,8 +69,11 @@ def _print_quality(register) -> None:
 def cli() -> None:
     """estate: plan a partnership's public buildings as one estate.
 
-    Start with `estate register` (the joint register from every partner's
-    file), then `estate map register`.
+    `estate plan` runs everything on the built-in sample: the joint register
+    from every partner's file, travel times, and the optimised plan of hubs,
+    disposals and moves. Each stage also runs alone: `estate register`,
+    `estate access`, `estate solve` (a generic location problem) and
+    `estate map register`.
     """
 
 
@@ -128,23 +131,88 @@ def access_cmd(scenario: Path, out_dir: Path | None) -> None:
     counts = run.access.groupby("mode", observed=True).size()
     click.echo("Access table: " + ", ".join(f"{m} {n:,} pairs" for m, n in counts.items())
                + f" within {loaded.access.cutoff_minutes:g} min ({loaded.access.engine} engine)")
-    summary = run.today.summary
-    if not summary.empty:
-        shown = pd.DataFrame({
-            "service": summary["name"],
-            "standard": [f"{mi:g} min by {mo}, {sh:.0%}" if ru == "share" else f"no zone worse, {mo}"
-                         for mi, mo, sh, ru in zip(summary["standard_minutes"], summary["mode"],
-                                                   summary["required_share"], summary["rule"])],
-            "sites": summary["sites"],
-            "share within": summary["share_within"].map("{:.1%}".format),
-            "zones failing": summary["zones_failing"],
-            "meets": summary["meets"].map({True: "yes", False: "NO"}),
-        })
-        click.echo("\nToday's access by service (share of population within its standard)")
-        click.echo(shown.to_string(index=False))
+    click.echo("\nToday's access by service (share of population within its standard)")
+    _print_access(run.today.summary)
     click.echo(f"\nWrote {out_dir / 'access.parquet'} "
                f"({(out_dir / 'access.parquet').stat().st_size / 1e6:.1f} MB) and CSVs in "
                f"{time.perf_counter() - start:.1f} s")
+
+
+def _print_access(summary: pd.DataFrame) -> None:
+    if summary.empty:
+        return
+    shown = pd.DataFrame({
+        "service": summary["name"],
+        "standard": [f"{mi:g} min by {mo}, {sh:.0%}" if ru == "share" else f"no zone worse, {mo}"
+                     for mi, mo, sh, ru in zip(summary["standard_minutes"], summary["mode"],
+                                               summary["required_share"], summary["rule"])],
+        "sites": summary["sites"],
+        "share within": summary["share_within"].map("{:.1%}".format),
+        "zones failing": summary["zones_failing"],
+        "meets": summary["meets"].map({True: "yes", False: "NO"}),
+    })
+    click.echo(shown.to_string(index=False))
+
+
+@cli.command("plan")
+@click.argument("scenario", type=click.Path(path_type=Path), default=DEFAULT_SCENARIO, required=False)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the run's outputs  [default: out/<scenario name>]")
+@click.option("--maps", "maps_dir", type=click.Path(path_type=Path), default=DEFAULT_MAPS_DIR, show_default=True,
+              help="Folder for the HTML maps.")
+def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
+    """Propose hubs, disposals and team moves for a scenario, proven near-optimal.
+
+    SCENARIO is a scenario file (default models/cheshire-warrington.toml).
+    Runs register → access → plan and writes into DIR: register.gpkg,
+    access.parquet, plan.gpkg (layers assets with decision keep/hub/dispose
+    and exit year, moves as lines, zones with minutes before and after per
+    service), plan_summary.json and cash_flows.csv; then the register map.
+    When no plan meets the rules, says why (which zones, service or rule)
+    and exits with status 1, writing nothing.
+    """
+    from estate.maps import register_map
+    from estate.pipeline import run_plan
+    from estate.plan import PlanInfeasible
+    from estate.scenario import load_scenario
+
+    if not scenario.exists():
+        raise click.UsageError(f"no scenario at {scenario}: run from the estate folder or name one")
+    start = time.perf_counter()
+    loaded = load_scenario(scenario)
+    out_dir = out_dir or Path("out") / loaded.name
+    click.echo(f"Planning {loaded.name} ({scenario})", err=True)
+    try:
+        run = run_plan(loaded, out_dir, progress=_progress)
+    except PlanInfeasible as exc:
+        click.echo(f"infeasible: {exc}", err=True)
+        raise SystemExit(1) from None
+    s = run.plan.summary
+    gap = "n/a" if s["gap"] is None else f"{s['gap']:.2%}"
+    click.echo(f"\nPlan: {s['status']} (gap {gap} against the proven bound, target {loaded.plan.gap:.2%}; "
+               f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s, {s['solver']})")
+    click.echo(f"Assets {s['assets_before']:,} → kept {s['kept']:,} (of which hubs {s['hubs']:,}; "
+               f"{s['hubs_today']:,} shared today), disposed {s['disposed']:,} of {s['assets_in_plan']:,} in the plan")
+    click.echo(f"Teams moved {s['teams_moved']:,} ({s['fte_moved']:,.0f} FTE); floor area released "
+               f"{s['floor_area_released_m2']:,.0f} m²")
+    click.echo(f"Running-cost saving {_gbp_m(s['annual_saving_gbp'])} a year; capital receipts "
+               f"{_gbp_m(s['capital_receipts_gbp'])}; one-off costs {_gbp_m(s['one_off_costs_gbp'])}; "
+               f"NPV over {s['horizon_years']} years at {s['discount_rate']:.1%} {_gbp_m(s['npv_gbp'])}; "
+               f"payback {s['payback_year'] or 'not within the horizon'}")
+    for note in s["notes"]:
+        click.echo(f"Note: {note}")
+    click.echo("\nAccess by service, before → after (share of people within the standard)")
+    rows = [{"service": code, "standard": (f"{a['standard']['minutes']:g} min by {a['standard']['mode']}"
+                                           if "minutes" in a["standard"] else f"no zone worse, {a['standard']['mode']}"),
+             "required": f"{a['required_share']:.1%}", "before": f"{a['share_before']:.1%}",
+             "after": f"{a['share_after']:.1%}", "sites": f"{a['sites_before']} → {a['sites_after']}",
+             "met": "yes" if a["met"] else "NO"} for code, a in s["access"].items()]
+    if rows:
+        click.echo(pd.DataFrame(rows).to_string(index=False))
+    _progress(f"drawing the register map into {maps_dir}")
+    stats = register_map(run.access.register.assets, maps_dir / "register.html")
+    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, cash_flows.csv, register.gpkg and access.parquet; "
+               f"{stats.path} ({stats.bytes / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
 
 
 @cli.command("solve")

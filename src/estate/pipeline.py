@@ -1,23 +1,32 @@
-"""The pipeline for one scenario: register → demand → access (→ plan → finance → maps → report).
+"""The pipeline for one scenario: register → demand → access → plan (→ finance → maps → report).
 
 Each function runs the stages up to one point and writes that point's outputs
-into the run folder, all-or-nothing.
+into the run folder, all-or-nothing: nothing is written until every stage has
+succeeded.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from estate._errors import EstateError
 from estate._io import atomic_path
 from estate.access import travel_times
 from estate.access.metrics import Accessibility, accessibility
 from estate.demand import Demand, load_zones
+from estate.plan import Plan, make_plan
 from estate.register import Register, build_register, load_sources
+from estate.register.build import stage_register
+from estate.register.privacy import public_view
 from estate.scenario import Scenario
 
 
@@ -47,6 +56,14 @@ def run_access(scenario: Scenario, out_dir: str | Path, progress: Callable[[str]
     ``access_summary.csv`` (per service) and ``zones_rejects.csv`` /
     ``zones_warnings.csv`` (zones rejected or repaired) into ``out_dir``.
     """
+    run = compute_access(scenario, progress)
+    with ExitStack() as stack:
+        _write_access(run, Path(out_dir), stack)
+    return run
+
+
+def compute_access(scenario: Scenario, progress: Callable[[str], None] | None = None) -> AccessRun:
+    """Register, demand, travel times and today's access, written nowhere."""
     say = progress or (lambda _m: None)
     say(f"building the register from {scenario.data.sources.name}")
     register = build_register(load_sources(scenario.data.sources))
@@ -64,13 +81,93 @@ def run_access(scenario: Scenario, out_dir: str | Path, progress: Callable[[str]
         f"modes {', '.join(scenario.access.speed_kmh)}, cutoff {scenario.access.cutoff_minutes:g} min")
     access = travel_times(origins, sites, scenario.access)
     today = accessibility(access, demand.zones, assets, register.occupiers, scenario.services)
-
-    out_dir = Path(out_dir)
-    with atomic_path(out_dir / "access.parquet") as tmp:
-        access.to_parquet(tmp, index=False)
-    tables = {"access_zones.csv": today.zone_service, "access_summary.csv": today.summary,
-              "zones_rejects.csv": demand.rejects, "zones_warnings.csv": demand.warnings}
-    for name, table in tables.items():
-        with atomic_path(out_dir / name) as tmp:
-            table.to_csv(tmp, index=False)
     return AccessRun(register=register, demand=demand, access=access, today=today)
+
+
+def _write_access(run: AccessRun, out_dir: Path, stack: ExitStack) -> None:
+    """Stage the access outputs; they move into place when ``stack`` closes without error."""
+    tmp = stack.enter_context(atomic_path(out_dir / "access.parquet"))
+    run.access.to_parquet(tmp, index=False)
+    tables = {"access_zones.csv": run.today.zone_service, "access_summary.csv": run.today.summary,
+              "zones_rejects.csv": run.demand.rejects, "zones_warnings.csv": run.demand.warnings}
+    for name, table in tables.items():
+        tmp = stack.enter_context(atomic_path(out_dir / name))
+        table.to_csv(tmp, index=False)
+
+
+@dataclass
+class PlanRun:
+    """Everything ``estate plan`` computed: the access run and the plan."""
+
+    access: AccessRun
+    plan: Plan
+    out_dir: Path
+
+
+def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], None] | None = None) -> PlanRun:
+    """Register → demand → access → plan, then write every output at once.
+
+    Writes into ``out_dir``: ``register.gpkg`` (restricted: sensitive sites at
+    their true location) with the rejects/warnings/merges CSVs, the access
+    outputs of :func:`run_access`, ``plan.gpkg`` (layers ``assets``, ``moves``,
+    ``zones``; sensitive sites withheld), ``plan_summary.json`` and
+    ``cash_flows.csv``. Raises :class:`estate.plan.PlanInfeasible` (nothing
+    written) when no plan meets the rules.
+    """
+    say = progress or (lambda _m: None)
+    run = compute_access(scenario, say)
+    reg = run.register
+    plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say)
+    out_dir = Path(out_dir)
+    say(f"writing {out_dir}")
+    with ExitStack() as stack:
+        stage_register(reg, out_dir, stack)
+        _write_access(run, out_dir, stack)
+        _write_plan(plan, run, out_dir, stack)
+    return PlanRun(access=run, plan=plan, out_dir=out_dir)
+
+
+def _zones_layer(run: AccessRun, plan: Plan) -> gpd.GeoDataFrame:
+    """Demand zones with minutes to the nearest site of each service before and after the plan."""
+    zones = run.demand.zones[["zone_id", "population", "geometry"]].copy()
+    zones["zone_id"] = zones["zone_id"].astype(str)
+    for label, acc in (("before", run.today), ("after", plan.after)):
+        zs = acc.zone_service
+        if zs.empty:
+            continue
+        wide = zs.pivot(index="zone_id", columns="service", values="minutes")
+        ok = zs.pivot(index="zone_id", columns="service", values="within")
+        for service in wide.columns:
+            zones[f"{service}_{label}_min"] = zones["zone_id"].map(wide[service]).astype(float)
+            zones[f"{service}_{label}_within"] = zones["zone_id"].map(ok[service]).astype(bool)
+    return gpd.GeoDataFrame(zones, geometry="geometry", crs=run.demand.zones.crs)
+
+
+def _write_plan(plan: Plan, run: AccessRun, out_dir: Path, stack: ExitStack) -> None:
+    gpkg = stack.enter_context(atomic_path(out_dir / "plan.gpkg"))
+    assets = public_view(plan.assets)
+    pyogrio.write_dataframe(assets, gpkg, layer="assets", driver="GPKG")
+    moves = plan.moves
+    if len(moves):
+        pyogrio.write_dataframe(moves, gpkg, layer="moves", driver="GPKG")
+    else:
+        pyogrio.write_dataframe(gpd.GeoDataFrame(moves, geometry=gpd.GeoSeries([], crs=assets.crs)), gpkg,
+                                layer="moves", driver="GPKG")
+    pyogrio.write_dataframe(_zones_layer(run, plan), gpkg, layer="zones", driver="GPKG")
+    tmp = stack.enter_context(atomic_path(out_dir / "plan_summary.json"))
+    tmp.write_text(json.dumps(_jsonable(plan.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp = stack.enter_context(atomic_path(out_dir / "cash_flows.csv"))
+    plan.flows.to_csv(tmp, index=False)
+
+
+def _jsonable(value):
+    """Plain JSON values (NaN and infinities become null)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -18,6 +18,11 @@ ENGINES = ("straight", "network", "matrix")
 #: Travel modes a scenario may name.
 MODES = ("walk", "cycle", "car", "public_transport")
 STANDARD_RULES = ("share", "no_worse")
+#: How far a team may move: any host within ``max_move_km``, or also only within its locality / authority.
+MOVE_RULES = ("distance", "locality", "authority")
+#: Which assets the plan decides on: those housing at least one team, or every asset.
+SCOPES = ("occupied", "all")
+SOLVERS = ("highs", "cbc")
 #: Modes the network engine can route on an OpenStreetMap extract.
 NETWORK_MODES = ("car", "walk", "cycle")
 
@@ -78,6 +83,75 @@ class Service:
 
 
 @dataclass(frozen=True)
+class WorkspaceSettings:
+    """How much space a team needs and a building offers.
+
+    A team needs ``fte × desks_per_fte × m2_per_desk`` m² of workspace, plus
+    ``front_facing_m2_per_fte × fte`` of public-facing space when it is front
+    facing. A building offers ``usable_share × gia_m2`` (or
+    ``workspace_capacity_fte × m2_per_desk`` where the register gives that), and
+    never less than what it houses today.
+    """
+
+    m2_per_desk: float = 8.0
+    desks_per_fte: float = 0.8
+    front_facing_m2_per_fte: float = 6.0
+    usable_share: float = 0.8
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """A partner's limit: at most ``max_disposal_share`` of its in-plan floor area disposed of."""
+
+    partner: str
+    max_disposal_share: float
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """What the estate model may decide and the rules it keeps (``[plan]``)."""
+
+    scope: str = "occupied"
+    keep_asset_types: tuple[str, ...] = ()
+    host_asset_types: tuple[str, ...] = ()
+    fixed_services: tuple[str, ...] = ()
+    max_move_km: float = 10.0
+    max_destinations: int | None = 20
+    move_rule: str = "distance"
+    must_keep: tuple[str, ...] = ()
+    must_exit: tuple[str, ...] = ()
+    incompatible: tuple[tuple[str, str], ...] = ()
+    guardrails: tuple[Guardrail, ...] = ()
+    time_limit_seconds: float = 120.0
+    gap: float = 0.005
+    solver: str = "highs"
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+
+
+@dataclass(frozen=True)
+class FinanceSettings:
+    """The cost model's assumptions (``[finance]``); every one is written in the scenario file.
+
+    Years are financial years (April–March) counted from ``first_year`` (year 0,
+    discounted at 1); cash in year ``t`` is discounted by ``(1 + discount_rate) ** -t``.
+    """
+
+    first_year: int = 2027
+    horizon_years: int = 10
+    discount_rate: float = 0.035
+    earliest_exit_year: int = 1
+    disposal_cost_share: float = 0.02
+    receipt_lag_months: float = 6.0
+    dilapidations_gbp_per_m2: float = 60.0
+    relocation_gbp_per_fte: float = 1500.0
+    ict_gbp_per_fte: float = 1000.0
+    fit_out_gbp_per_m2: float = 350.0
+    excess_travel_gbp_per_fte_km: float = 60.0
+    optimism_bias: float = 0.2
+    backlog_avoided: bool = True
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One scenario file, checked."""
 
@@ -87,17 +161,8 @@ class Scenario:
     data: DataSettings
     access: AccessSettings
     services: tuple[Service, ...]
-
-
-def _codes(r: TomlReader, table: dict, key: str, where: str, vocab: tuple[str, ...]) -> tuple[str, ...]:
-    values = table.get(key, [])
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        r.fail(f"{where}.{key}", f"expected a list of codes from {list(vocab)}")
-        return ()
-    for v in values:
-        if v not in vocab:
-            r.fail(f"{where}.{key}", f"{v!r} is not one of {list(vocab)}")
-    return tuple(values)
+    plan: PlanSettings = field(default_factory=PlanSettings)
+    finance: FinanceSettings = field(default_factory=FinanceSettings)
 
 
 def _standard(r: TomlReader, table: object, where: str, speeds: dict[str, float]) -> Standard | None:
@@ -121,6 +186,80 @@ def _standard(r: TomlReader, table: object, where: str, speeds: dict[str, float]
                     share=r.number(table, "share", where, 1.0, minimum=0.0, maximum=1.0))
 
 
+def _plan(r: TomlReader, plan: dict) -> PlanSettings:
+    r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
+                                "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
+                                "time_limit_seconds", "gap", "solver", "workspace"})
+    ws = plan.get("workspace", {})
+    r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share"})
+    workspace = WorkspaceSettings(
+        m2_per_desk=r.number(ws, "m2_per_desk", "plan.workspace", 8.0, minimum=1e-9),
+        desks_per_fte=r.number(ws, "desks_per_fte", "plan.workspace", 0.8, minimum=1e-9, maximum=1.0),
+        front_facing_m2_per_fte=r.number(ws, "front_facing_m2_per_fte", "plan.workspace", 6.0),
+        usable_share=r.number(ws, "usable_share", "plan.workspace", 0.8, minimum=1e-9, maximum=1.0),
+    )
+    pairs = []
+    incompatible = plan.get("incompatible", [])
+    if not isinstance(incompatible, list):
+        r.fail("plan.incompatible", "expected a list of service pairs, e.g. [[\"custody\", \"early_help\"]]")
+        incompatible = []
+    for i, pair in enumerate(incompatible):
+        if (not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(v, str) for v in pair)
+                or pair[0] == pair[1]):
+            r.fail(f"plan.incompatible[{i}]", f"expected two different service codes, got {pair!r}")
+            continue
+        for v in pair:
+            if v not in schema.SERVICES:
+                r.fail(f"plan.incompatible[{i}]", f"{v!r} is not one of {list(schema.SERVICES)}")
+        pairs.append((pair[0], pair[1]))
+    guardrails = []
+    for partner, table in plan.get("guardrails", {}).items():
+        where = f"plan.guardrails.{partner}"
+        if not isinstance(table, dict):
+            r.fail(where, "expected a table such as { max_disposal_share = 0.3 }")
+            continue
+        r.check_keys(table, where, {"max_disposal_share"})
+        guardrails.append(Guardrail(partner, r.number(table, "max_disposal_share", where, 1.0, maximum=1.0)))
+    return PlanSettings(
+        scope=r.text(plan, "scope", "plan", choices=SCOPES, default="occupied"),
+        keep_asset_types=r.texts(plan, "keep_asset_types", "plan", choices=schema.ASSET_TYPES),
+        host_asset_types=r.texts(plan, "host_asset_types", "plan", choices=schema.ASSET_TYPES),
+        fixed_services=r.texts(plan, "fixed_services", "plan", choices=schema.SERVICES),
+        max_move_km=r.number(plan, "max_move_km", "plan", 10.0, minimum=0.0),
+        max_destinations=(None if plan.get("max_destinations", 20) == 0
+                          else r.integer(plan, "max_destinations", "plan", 20, minimum=0)),
+        move_rule=r.text(plan, "move_rule", "plan", choices=MOVE_RULES, default="distance"),
+        must_keep=r.texts(plan, "must_keep", "plan"),
+        must_exit=r.texts(plan, "must_exit", "plan"),
+        incompatible=tuple(pairs),
+        guardrails=tuple(guardrails),
+        time_limit_seconds=r.number(plan, "time_limit_seconds", "plan", 120.0, minimum=1e-9),
+        gap=r.number(plan, "gap", "plan", 0.005, maximum=1.0),
+        solver=r.text(plan, "solver", "plan", choices=SOLVERS, default="highs"),
+        workspace=workspace,
+    )
+
+
+def _finance(r: TomlReader, fin: dict) -> FinanceSettings:
+    w = "finance"
+    r.check_keys(fin, w, set(FinanceSettings.__dataclass_fields__))
+    d = FinanceSettings()
+    money = {k: r.number(fin, k, w, getattr(d, k)) for k in (
+        "dilapidations_gbp_per_m2", "relocation_gbp_per_fte", "ict_gbp_per_fte", "fit_out_gbp_per_m2",
+        "excess_travel_gbp_per_fte_km", "receipt_lag_months")}
+    horizon = r.integer(fin, "horizon_years", w, d.horizon_years, minimum=1, maximum=100)
+    return FinanceSettings(
+        first_year=r.integer(fin, "first_year", w, d.first_year, minimum=1990, maximum=2200),
+        horizon_years=horizon,
+        discount_rate=r.number(fin, "discount_rate", w, d.discount_rate, maximum=1.0),
+        earliest_exit_year=r.integer(fin, "earliest_exit_year", w, d.earliest_exit_year, maximum=horizon - 1),
+        disposal_cost_share=r.number(fin, "disposal_cost_share", w, d.disposal_cost_share, maximum=1.0),
+        optimism_bias=r.number(fin, "optimism_bias", w, d.optimism_bias, maximum=10.0),
+        backlog_avoided=r.flag(fin, "backlog_avoided", w, d.backlog_avoided),
+        **money,
+    )
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file.
 
@@ -142,7 +281,7 @@ def load_scenario(path: str | Path) -> Scenario:
     doc = read_toml(path)
     errors: list[SourceError] = []
     r = TomlReader(path, errors)
-    r.check_keys(doc, "", {"name", "description", "data", "access", "services"})
+    r.check_keys(doc, "", {"name", "description", "data", "access", "services", "plan", "finance"})
 
     data = doc.get("data", {})
     r.check_keys(data, "data", {"sources", "zones", "zones_layer", "zone_id", "population", "population_csv",
@@ -197,8 +336,8 @@ def load_scenario(path: str | Path) -> Scenario:
         service = Service(
             code=code,
             name=r.text(table, "name", where, default=code),
-            services=_codes(r, table, "services", where, schema.SERVICES),
-            asset_types=_codes(r, table, "asset_types", where, schema.ASSET_TYPES),
+            services=r.texts(table, "services", where, choices=schema.SERVICES),
+            asset_types=r.texts(table, "asset_types", where, choices=schema.ASSET_TYPES),
             standard=_standard(r, table.get("standard"), f"{where}.standard", speeds),
         )
         if not service.services and not service.asset_types:
@@ -210,8 +349,10 @@ def load_scenario(path: str | Path) -> Scenario:
                 r.fail(f"services.{service.code}.standard.mode",
                        f"the network engine routes {list(NETWORK_MODES)} only; for {service.standard.mode!r} "
                        "use the matrix engine with times from a timetable tool, or the straight engine")
+    plan = _plan(r, doc.get("plan", {})) if isinstance(doc.get("plan", {}), dict) else PlanSettings()
+    finance = _finance(r, doc.get("finance", {})) if isinstance(doc.get("finance", {}), dict) else FinanceSettings()
     if errors:
         raise SourceErrors(errors)
     return Scenario(path=path.resolve(), name=r.text(doc, "name", "", default=path.stem),
                     description=r.text(doc, "description", "", default=""), data=data_settings,
-                    access=access, services=tuple(services))
+                    access=access, services=tuple(services), plan=plan, finance=finance)

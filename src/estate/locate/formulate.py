@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from estate.locate.problem import CLOSED, OPEN, LocationProblem
+from estate.locate.problem import CLOSED, EXTRA, OPEN, X, Y, LocationProblem, SideConstraints
 
 
 @dataclass
@@ -137,7 +137,25 @@ def min_cost(problem: LocationProblem, single_source: bool = False) -> Milp:
         b.add_rows(rows, cols, vals, -np.inf, 0.0, len(capped))
         if len(capped) == problem.n_sites:
             b.add_rows(np.zeros(len(capped)), y, problem.capacity, problem.weight.sum(), np.inf, 1)
-    return b.build()
+    if problem.side is None:
+        return b.build()
+    return _add_side(b, problem.side, y, x)
+
+
+def _add_side(b: _Builder, side: SideConstraints, y: np.ndarray, x: np.ndarray) -> Milp:
+    """Append a caller's extra columns and rows; ``info["groups"]`` maps each group to its row positions."""
+    cost, lower, upper, integer = side.columns()
+    extra = b.add_cols("extra", cost, lower, upper, integer=False)
+    b.integer[-1] = integer
+    groups: dict[str, list[np.ndarray]] = {}
+    for block in side.blocks:
+        part, index = block["part"], block["index"]
+        col = np.where(part == Y, y[np.where(part == Y, index, 0)] if len(y) else 0,
+                       np.where(part == X, x[np.where(part == X, index, 0)] if len(x) else 0,
+                                extra[np.where(part == EXTRA, index, 0)] if len(extra) else 0))
+        groups.setdefault(block["group"], []).append(np.arange(b.n_rows, b.n_rows + block["n_rows"]))
+        b.add_rows(block["row"], col, block["value"], block["lower"], block["upper"], block["n_rows"])
+    return b.build(offset=side.offset, info={"groups": {g: np.concatenate(r) for g, r in groups.items()}})
 
 
 def sorted_levels(problem: LocationProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,6 +27,73 @@ class ProblemError(EstateError):
     """The inputs do not make a location problem; the message lists every problem."""
 
 
+#: Parts a side-constraint entry may refer to: site columns ``y``, pair columns ``x``, or extra columns.
+Y, X, EXTRA = 0, 1, 2
+
+
+class SideConstraints:
+    """Extra columns and rows added to the ``min-cost`` model by a caller.
+
+    Extra columns have a cost, bounds and integrality. A row's entries refer
+    to a part (:data:`Y` a site, :data:`X` a pair, :data:`EXTRA` an extra
+    column) and a position in it. Each block of rows carries a ``group``
+    label, so an infeasible model can be explained by which groups, dropped,
+    make it feasible. ``offset`` is added to the objective.
+    """
+
+    def __init__(self) -> None:
+        self.col_cost: list[np.ndarray] = []
+        self.col_lower: list[np.ndarray] = []
+        self.col_upper: list[np.ndarray] = []
+        self.col_integer: list[np.ndarray] = []
+        self.n_cols = 0
+        self.blocks: list[dict] = []
+        self.offset = 0.0
+
+    def add_columns(self, cost, lower=0.0, upper=1.0, integer: bool = False) -> np.ndarray:
+        """Add extra columns; returns their positions among the extra columns."""
+        cost = np.asarray(cost, dtype=float)
+        k = len(cost)
+        self.col_cost.append(cost)
+        self.col_lower.append(np.broadcast_to(np.asarray(lower, float), (k,)).copy())
+        self.col_upper.append(np.broadcast_to(np.asarray(upper, float), (k,)).copy())
+        self.col_integer.append(np.full(k, integer))
+        self.n_cols += k
+        return np.arange(self.n_cols - k, self.n_cols)
+
+    def add_rows(self, group: str, row, part, index, value, lower, upper, n_rows: int) -> None:
+        """Add ``n_rows`` rows ``lower ≤ Σ value · column ≤ upper``; entry ``k`` is in
+        row ``row[k]`` (0-based within this block) on column ``index[k]`` of ``part[k]``."""
+        row = np.asarray(row, dtype=np.int64)
+        self.blocks.append({
+            "group": group, "n_rows": int(n_rows), "row": row,
+            "part": np.broadcast_to(np.asarray(part, np.int8), row.shape).copy(),
+            "index": np.asarray(index, dtype=np.int64),
+            "value": np.broadcast_to(np.asarray(value, float), row.shape).copy(),
+            "lower": np.broadcast_to(np.asarray(lower, float), (n_rows,)).copy(),
+            "upper": np.broadcast_to(np.asarray(upper, float), (n_rows,)).copy(),
+        })
+
+    @property
+    def groups(self) -> list[str]:
+        """Row-group labels, in the order first added."""
+        return list(dict.fromkeys(b["group"] for b in self.blocks))
+
+    def without(self, groups: set[str]) -> SideConstraints:
+        """A copy with the rows of ``groups`` left out (columns kept)."""
+        out = SideConstraints()
+        out.col_cost, out.col_lower, out.col_upper, out.col_integer = (
+            self.col_cost, self.col_lower, self.col_upper, self.col_integer)
+        out.n_cols, out.offset = self.n_cols, self.offset
+        out.blocks = [b for b in self.blocks if b["group"] not in groups]
+        return out
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Extra columns' cost, lower and upper bounds and integrality."""
+        cat = lambda parts, dtype=float: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)  # noqa: E731
+        return cat(self.col_cost), cat(self.col_lower), cat(self.col_upper), cat(self.col_integer, bool)
+
+
 @dataclass
 class LocationProblem:
     """Sites, demand zones and sparse assignment costs.
@@ -48,6 +115,8 @@ class LocationProblem:
         from ``pair_site``. Pairs are unique.
     meta
         Free-form notes about where the problem came from (e.g. its source file).
+    side
+        Optional :class:`SideConstraints` for the ``min-cost`` objective.
     """
 
     site_ids: np.ndarray
@@ -60,6 +129,7 @@ class LocationProblem:
     pair_site: np.ndarray
     pair_cost: np.ndarray
     meta: dict = field(default_factory=dict)
+    side: SideConstraints | None = None
 
     @property
     def n_sites(self) -> int:
@@ -128,5 +198,21 @@ class LocationProblem:
             keys = self.pair_zone * max(m, 1) + self.pair_site
             if len(np.unique(keys)) != len(keys):
                 problems.append("a (zone, site) pair appears more than once")
+        if self.side is not None:
+            problems += self._check_side(m, len(self.pair_zone))
         if problems:
             raise ProblemError("; ".join(problems))
+
+    def _check_side(self, m: int, pairs: int) -> list[str]:
+        side, problems = self.side, []
+        size = {Y: m, X: pairs, EXTRA: side.n_cols}
+        for b in side.blocks:
+            for part, n in size.items():
+                idx = b["index"][b["part"] == part]
+                if len(idx) and (idx.min() < 0 or idx.max() >= n):
+                    problems.append(f"side constraints {b['group']!r} refer to a column out of range")
+            if len(b["row"]) and (b["row"].min() < 0 or b["row"].max() >= b["n_rows"]):
+                problems.append(f"side constraints {b['group']!r} have an entry outside their rows")
+            if not np.isfinite(b["value"]).all():
+                problems.append(f"side constraints {b['group']!r} have a non-finite coefficient")
+        return problems

@@ -92,7 +92,7 @@ def explain_infeasible(problem: LocationProblem, objective: str, p: int | None =
 
 def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max_cost: float | None = None,
           single_source: bool = False, time_limit: float | None = None, gap: float = 0.0,
-          solver: str = "highs") -> Solution:
+          solver: str = "highs", start: Start | None = None) -> Solution:
     """Solve ``problem`` for ``objective`` (see ``DESIGN.md``, "Location problem contract").
 
     Parameters
@@ -113,6 +113,9 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
         Relative MIP gap at which to stop (0 = prove optimality).
     solver
         ``highs`` (default) or ``cbc``.
+    start
+        min-cost only: a feasible solution to start from (HiGHS); by default the
+        single-source heuristic's, when the problem has no side constraints.
 
     Returns
     -------
@@ -142,14 +145,36 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
             "cover": cover_milp,
             "max-cover": lambda: formulate.max_cover(problem, p, max_cost),
             "p-center": lambda: formulate.p_center(problem, p)}[objective]()
-    start = None
-    if objective == "min-cost" and single_source and solver == "highs":
-        start = _single_source_start(problem, milp)
+    values = None
+    if objective == "min-cost" and start is not None:
+        values = _start_values(milp, start)
+    elif objective == "min-cost" and single_source and solver == "highs" and problem.side is None:
+        values = _single_source_start(problem, milp)
     build = time.perf_counter() - started
-    run = _run(milp, time_limit, gap, solver, start=start)
+    run = _run(milp, time_limit, gap, solver, start=values)
     solution = _finish(problem, objective, milp, run, build, solver, max_cost)
     solution.stats.update(reductions)
     return solution
+
+
+@dataclass
+class Start:
+    """A solution to start a min-cost solve from: open site positions, the pair
+    positions used (each whole), and the values of any extra side columns."""
+
+    open_sites: np.ndarray
+    pairs: np.ndarray
+    extra: np.ndarray | None = None
+
+
+def _start_values(milp: formulate.Milp, start: Start) -> np.ndarray:
+    values = np.zeros(milp.A.shape[1])
+    values[milp.parts["y"][0] + np.asarray(start.open_sites, dtype=np.int64)] = 1.0
+    values[milp.parts["x"][0] + np.asarray(start.pairs, dtype=np.int64)] = 1.0
+    if start.extra is not None and "extra" in milp.parts:
+        e0, e1 = milp.parts["extra"]
+        values[e0:e1] = start.extra
+    return values
 
 
 def _single_source_start(problem: LocationProblem, milp: formulate.Milp) -> np.ndarray | None:
@@ -158,11 +183,8 @@ def _single_source_start(problem: LocationProblem, milp: formulate.Milp) -> np.n
     if found is None:
         return None
     open_sites, site_of_zone = found
-    values = np.zeros(milp.A.shape[1])
-    values[milp.parts["y"][0] + open_sites] = 1.0
     chosen = site_of_zone[problem.pair_zone] == problem.pair_site
-    values[milp.parts["x"][0] + np.flatnonzero(chosen)] = 1.0
-    return values
+    return _start_values(milp, Start(open_sites, np.flatnonzero(chosen)))
 
 
 @dataclass
@@ -315,10 +337,18 @@ def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run:
     else:
         assign = _assign_nearest(problem, open_sites, max_cost if objective in ("cover", "max-cover") else np.inf)
     value = _value(problem, objective, open_sites, assign)
+    if "extra" in milp.parts:
+        e0, e1 = milp.parts["extra"]
+        value += float(milp.c[e0:e1] @ run.values[e0:e1]) + milp.offset
     sign = -1.0 if objective == "max-cover" else 1.0
     bound = None if run.bound is None else sign * run.bound
-    return Solution(run.status, value, bound, _gap(value, bound, run.status), run.solver, build, run.seconds,
-                    open_sites, assign)
+    gap = _gap(value, bound, run.status)
+    # A stop at the requested gap is a feasible solution with its gap, not a proven optimum.
+    status = "feasible" if run.status == "optimal" and gap is not None and gap > 1e-6 else run.status
+    return Solution(status, value, bound, gap, run.solver, build, run.seconds,
+                    open_sites, assign, stats={"rows": milp.A.shape[0], "columns": milp.A.shape[1],
+                                               "nonzeros": milp.A.nnz,
+                                               "integer_columns": int(milp.integer.sum())})
 
 
 def _gap(value: float, bound: float | None, status: str) -> float | None:

@@ -219,17 +219,24 @@ def write_register(register: Register, out_dir: str | Path) -> Path:
     pathlib.Path
         The GeoPackage's path.
     """
+    with ExitStack() as stack:
+        gpkg = stage_register(register, out_dir, stack)
+    return gpkg
+
+
+def stage_register(register: Register, out_dir: str | Path, stack: ExitStack) -> Path:
+    """Write the register's files to temporary paths that move into place when
+    ``stack`` closes without error; returns the GeoPackage's final path."""
     out_dir = Path(out_dir)
     gpkg = out_dir / "register.gpkg"
     tables = {"rejects": register.rejects, "warnings": register.warnings, "merges": register.merges}
-    with ExitStack() as stack:
-        tmp_gpkg = stack.enter_context(atomic_path(gpkg))
-        pyogrio.write_dataframe(register.assets, tmp_gpkg, layer="assets", driver="GPKG")
-        for name, frame in {"occupiers": register.occupiers, **tables}.items():
-            pyogrio.write_dataframe(frame, tmp_gpkg, layer=name, driver="GPKG")
-        for name, frame in tables.items():
-            tmp_csv = stack.enter_context(atomic_path(out_dir / f"{name}.csv"))
-            frame.to_csv(tmp_csv, index=False)
+    tmp_gpkg = stack.enter_context(atomic_path(gpkg))
+    pyogrio.write_dataframe(register.assets, tmp_gpkg, layer="assets", driver="GPKG")
+    for name, frame in {"occupiers": register.occupiers, **tables}.items():
+        pyogrio.write_dataframe(frame, tmp_gpkg, layer=name, driver="GPKG")
+    for name, frame in tables.items():
+        tmp_csv = stack.enter_context(atomic_path(out_dir / f"{name}.csv"))
+        frame.to_csv(tmp_csv, index=False)
     return gpkg
 
 
