@@ -18,8 +18,8 @@ field, written in the scenario file):
 * A freehold disposal brings ``market_value × (1 − disposal_cost_share)``
   in the financial year ``receipt_lag_months`` after the exit. Leaseholds
   and licences bring no receipt; a leasehold exit costs dilapidations per m².
-* A disposal avoids the asset's backlog maintenance, which a kept asset would
-  spend in year 0 (when ``backlog_avoided``; unknown backlog counts as 0).
+* A disposal avoids the asset's backlog maintenance, counted in its exit year
+  (when ``backlog_avoided``; unknown backlog counts as 0).
 * A team moves in its home's exit year (the earliest year that building
   could be vacated), at relocation + ICT per FTE, fit-out per m² taken up
   and excess travel per FTE-km.
@@ -48,7 +48,8 @@ ASSET_OPTION_COLUMNS = (
     "receipt_pv_gbp",
     "exit_cost_gbp",  # dilapidations, with optimism bias (undiscounted)
     "exit_cost_pv_gbp",
-    "backlog_avoided_gbp",
+    "backlog_avoided_gbp",  # undiscounted, in the exit year
+    "backlog_avoided_pv_gbp",
     "exit_value_pv_gbp",  # running_saved + receipt + backlog − exit cost, all present values
 )
 
@@ -129,9 +130,9 @@ def asset_options(assets: pd.DataFrame, settings: FinanceSettings) -> pd.DataFra
     receipt = np.where(receipt_year < h, receipt, 0.0)
     exit_cost = np.where(lease & can, assets["gia_m2"].to_numpy(float) * settings.dilapidations_gbp_per_m2
                          * (1 + settings.optimism_bias), 0.0)
-    backlog = (np.nan_to_num(assets["backlog_maintenance_gbp"].to_numpy(float)) if settings.backlog_avoided
+    backlog_gbp = backlog = (np.nan_to_num(assets["backlog_maintenance_gbp"].to_numpy(float)) if settings.backlog_avoided
                else np.zeros(len(assets)))
-    backlog = np.where(can, backlog, 0.0)
+    backlog = np.where(can, backlog, 0.0) * discount_factor(np.maximum(exit_year, 0), settings)
     receipt_pv = receipt * discount_factor(np.maximum(receipt_year, 0), settings)
     exit_cost_pv = exit_cost * discount_factor(np.maximum(exit_year, 0), settings)
     return pd.DataFrame({
@@ -145,7 +146,8 @@ def asset_options(assets: pd.DataFrame, settings: FinanceSettings) -> pd.DataFra
         "receipt_pv_gbp": receipt_pv,
         "exit_cost_gbp": exit_cost,
         "exit_cost_pv_gbp": exit_cost_pv,
-        "backlog_avoided_gbp": backlog,
+        "backlog_avoided_gbp": np.where(can, backlog_gbp, 0.0),
+        "backlog_avoided_pv_gbp": backlog,
         "exit_value_pv_gbp": saved_pv + receipt_pv + backlog - exit_cost_pv,
     })
 
@@ -190,11 +192,11 @@ def cash_flows(disposals: pd.DataFrame, moves: pd.DataFrame, settings: FinanceSe
                                    "category": "running_cost_saving", "asset_id": running["asset_id"],
                                    "gbp": running["running_cost_gbp"]}))
         for category, column, year in (("capital_receipt", "receipt_gbp", "receipt_year"),
-                                       ("backlog_avoided", "backlog_avoided_gbp", None),
+                                       ("backlog_avoided", "backlog_avoided_gbp", "exit_year"),
                                        ("lease_exit_cost", "exit_cost_gbp", "exit_year")):
             sign = -1.0 if category == "lease_exit_cost" else 1.0
             rows = d[d[column] != 0]
-            parts.append(pd.DataFrame({"year": 0 if year is None else rows[year], "partner": rows["partner"],
+            parts.append(pd.DataFrame({"year": rows[year], "partner": rows["partner"],
                                        "category": category, "asset_id": rows["asset_id"],
                                        "gbp": sign * rows[column]}))
     if len(moves):
@@ -221,11 +223,11 @@ def npv_gbp(flows: pd.DataFrame) -> float:
 
 
 def payback_year(flows: pd.DataFrame, settings: FinanceSettings) -> int | None:
-    """First 0-based year from which cumulative undiscounted net cash stays ≥ 0 (None if never)."""
+    """First 0-based year whose cumulative undiscounted net cash is > 0 and stays ≥ 0
+    to the end of the horizon (None if there is none)."""
     net = flows.groupby("year")["gbp"].sum().reindex(range(settings.horizon_years), fill_value=0.0)
     cumulative = net.cumsum().to_numpy()
-    negative = np.flatnonzero(cumulative < -1e-6)
-    if len(negative) == 0:
-        return 0
-    last = negative[-1]
-    return int(last + 1) if last + 1 < settings.horizon_years else None
+    tol = 1e-6
+    stays = np.flip(np.minimum.accumulate(np.flip(cumulative))) >= -tol
+    ok = np.flatnonzero(stays & (cumulative > tol))
+    return int(ok[0]) if len(ok) else None

@@ -1,0 +1,330 @@
+"""The estate model on small estates whose best plan can be worked out by hand.
+
+The finance settings use a 0% discount rate, so present values are plain sums:
+an asset exited in year 1 of a 10-year horizon saves 9 years of running cost.
+A 10 FTE team needs 10 × 0.8 desks × 8 m² = 64 m²; moving it 1 km costs
+((1,500 + 1,000) × 10 + 350 × 64 + 60 × 10 × 1) × 1.2 = £57,600.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from estate.access.metrics import accessibility
+from estate.finance import asset_options
+from estate.plan import PlanError, PlanInfeasible, compile_model, make_plan
+from estate.scenario import (AccessSettings, DataSettings, FinanceSettings, Guardrail, PlanSettings, Scenario,
+                             Service, Standard)
+
+FIN = FinanceSettings(discount_rate=0.0, horizon_years=10, earliest_exit_year=1, receipt_lag_months=0.0,
+                      disposal_cost_share=0.02, optimism_bias=0.2)
+MOVE_10_FTE_1_KM = ((1500 + 1000) * 10 + 350 * 64 + 60 * 10 * 1) * 1.2
+PLAN = PlanSettings(host_asset_types=("office", "community_centre", "police_station", "library"),
+                    keep_asset_types=("custody_suite",), fixed_services=("custody",), max_move_km=10.0,
+                    gap=0.0, time_limit_seconds=60.0)
+
+
+def estate(rows: list[dict]) -> gpd.GeoDataFrame:
+    """Assets from short rows: id, x_km, y_km and any register column to override."""
+    base = {"partner": "P1", "name": "", "address": "", "locality": "Town", "postcode": None, "uprn": None,
+            "authority": "E06000050", "asset_type": "office", "tenure": "freehold", "lease_break_date": pd.NaT,
+            "lease_expiry_date": pd.NaT, "gia_m2": 200.0, "running_cost_gbp": 50_000.0,
+            "backlog_maintenance_gbp": np.nan, "market_value_gbp": 1_000_000.0, "condition": "B",
+            "workspace_capacity_fte": np.nan, "listed": False, "statutory": False, "must_keep": False,
+            "sensitive": False, "services": ""}
+    recs = [{**base, **{k: v for k, v in r.items() if k not in ("x_km", "y_km")}} for r in rows]
+    geometry = [Point(400_000 + r["x_km"] * 1000, 370_000 + r["y_km"] * 1000) for r in rows]
+    frame = gpd.GeoDataFrame(recs, geometry=geometry, crs="EPSG:27700")
+    frame["partners"] = frame["partner"]
+    return frame
+
+
+def teams(rows: list[tuple]) -> pd.DataFrame:
+    """Occupiers from (id, asset_id, partner, service, fte) tuples."""
+    return pd.DataFrame([{"occupier_id": o, "asset_id": a, "partner": p, "team": o, "service": s, "fte": f,
+                          "front_facing": False} for o, a, p, s, f in rows])
+
+
+def scenario(plan: PlanSettings = PLAN, services: tuple[Service, ...] = ()) -> Scenario:
+    return Scenario(path=Path("test.toml"), name="test", description="", data=DataSettings(Path("."), Path(".")),
+                    access=AccessSettings(engine="straight", cutoff_minutes=60.0, speed_kmh={"car": 30.0}),
+                    services=services, plan=plan, finance=FIN)
+
+
+def zones_near(assets: gpd.GeoDataFrame, minutes: dict[tuple[str, str], float],
+               population: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Zones and an access table given as {(zone, asset): minutes} by car."""
+    zones = pd.DataFrame({"zone_id": list(population), "population": list(population.values())})
+    access = pd.DataFrame([{"zone_id": z, "site_id": s, "mode": "car", "minutes": m}
+                           for (z, s), m in minutes.items()])
+    return zones, access
+
+
+def run(assets, occ, sc, zones=None, access=None):
+    if zones is None:
+        zones, access = zones_near(assets, {}, {"Z": 1000.0})
+    today = accessibility(access, zones, assets, occ, sc.services)
+    return make_plan(assets, occ, access, zones, today, sc)
+
+
+def decision(plan, asset_id: str) -> str:
+    return plan.assets.set_index("asset_id").loc[asset_id, "decision"]
+
+
+def test_a_team_moves_out_of_a_building_worth_disposing_of():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True, "running_cost_gbp": 10.0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())
+    assert decision(plan, "A") == "dispose" and decision(plan, "B") == "keep"
+    assert plan.moves[["occupier_id", "from_asset_id", "to_asset_id"]].values.tolist() == [["T", "A", "B"]]
+    npv_by_hand = 50_000 * 9 + 1_000_000 * 0.98 - MOVE_10_FTE_1_KM
+    assert plan.summary["npv_gbp"] == pytest.approx(npv_by_hand)
+    assert plan.summary["objective"] == pytest.approx(-npv_by_hand)
+    assert plan.summary["status"] == "optimal" and plan.summary["gap"] == 0.0
+    assert plan.assets.set_index("asset_id").loc["A", "exit_year"] == "2028/29"
+    assert plan.summary["annual_saving_gbp"] == 50_000
+
+
+@pytest.mark.parametrize("flag", [{"listed": True}, {"statutory": True}, {"must_keep": True}])
+def test_a_site_that_must_stay_stays(flag):
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, **flag},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())
+    assert decision(plan, "A") == "keep"
+    assert plan.moves.empty and plan.summary["npv_gbp"] == 0.0
+
+
+def test_named_must_keep_and_must_exit():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "running_cost_gbp": 10.0, "market_value_gbp": 10.0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0), ("U", "B", "P1", "back_office", 10.0)])
+    free = run(assets, occ, scenario())
+    assert decision(free, "A") == "dispose"
+    # Keeping A by name turns the plan round: B (worth almost nothing to sell) goes instead... or nothing does.
+    kept = run(assets, occ, scenario(replace(PLAN, must_keep=("A",))))
+    assert decision(kept, "A") != "dispose"
+    forced = run(assets, occ, scenario(replace(PLAN, must_exit=("B",))))
+    assert decision(forced, "B") == "dispose" and decision(forced, "A") != "dispose"
+    assert forced.moves["occupier_id"].tolist() == ["U"]
+
+
+def test_a_lease_without_a_break_in_the_horizon_stays():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "tenure": "leasehold",
+                      "lease_expiry_date": pd.Timestamp("2045-03-31")},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())
+    assert decision(plan, "A") == "keep"
+    assert "no break" in plan.assets.set_index("asset_id").loc["A", "keep_reason"]
+
+
+def test_a_lease_exits_at_its_break_with_dilapidations_and_no_receipt():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "tenure": "leasehold",
+                      "lease_break_date": pd.Timestamp("2030-09-30"), "gia_m2": 100.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())
+    # Break on 30 Sep 2030 → exit 1 April 2031, year 4 (2031/32): 6 years saved.
+    assert plan.assets.set_index("asset_id").loc["A", "exit_year"] == "2031/32"
+    assert plan.summary["npv_gbp"] == pytest.approx(50_000 * 6 - 100 * 60 * 1.2 - MOVE_10_FTE_1_KM)
+    assert plan.summary["capital_receipts_gbp"] == 0.0
+
+
+def test_a_hub_forms_when_two_partners_fit_in_one_building():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "partner": "P1", "running_cost_gbp": 20_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "partner": "P2", "running_cost_gbp": 60_000.0}])
+    occ = teams([("T1", "A", "P1", "back_office", 10.0), ("T2", "B", "P2", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())
+    assert decision(plan, "A") == "hub" and decision(plan, "B") == "dispose"
+    assert plan.assets.set_index("asset_id").loc["A", "partners_after"] == "P1;P2"
+    assert plan.summary["hubs"] == 1 and plan.summary["hubs_today"] == 0
+    assert plan.summary["npv_gbp"] == pytest.approx(60_000 * 9 + 980_000 - MOVE_10_FTE_1_KM)
+
+
+def test_no_hub_when_the_building_is_too_small():
+    # 128 m² of need; A offers 0.8 × 150 = 120 m². B is bigger but costs more: only B can host both.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "gia_m2": 150.0, "running_cost_gbp": 20_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "gia_m2": 200.0, "running_cost_gbp": 60_000.0,
+                      "partner": "P2"}])
+    occ = teams([("T1", "A", "P1", "back_office", 10.0), ("T2", "B", "P2", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())
+    assert decision(plan, "A") == "dispose" and decision(plan, "B") == "hub"
+
+
+def test_an_access_standard_forbids_an_otherwise_cheap_disposal():
+    # L1 serves zone Z1 alone; disposing of it would pay, but half the people would lose their library.
+    assets = estate([{"asset_id": "L1", "x_km": 0, "y_km": 0, "asset_type": "library"},
+                     {"asset_id": "L2", "x_km": 5, "y_km": 0, "asset_type": "library", "statutory": True}])
+    occ = teams([("T", "L1", "P1", "back_office", 10.0)])
+    zones, access = zones_near(assets, {("Z1", "L1"): 10.0, ("Z1", "L2"): 40.0, ("Z2", "L2"): 10.0},
+                               {"Z1": 500.0, "Z2": 500.0})
+    library = Service("libraries", "Libraries", services=("library",), asset_types=("library",),
+                      standard=Standard(mode="car", minutes=20.0, share=0.9))
+    no_standard = run(assets, occ, scenario(services=(replace(library, standard=None),)), zones, access)
+    assert decision(no_standard, "L1") == "dispose"
+    held = run(assets, occ, scenario(services=(library,)), zones, access)
+    assert decision(held, "L1") == "keep"
+    assert held.summary["access"]["libraries"]["share_after"] == 1.0
+    # At 50% the standard allows the disposal again.
+    loose = replace(library, standard=Standard(mode="car", minutes=20.0, share=0.5))
+    assert decision(run(assets, occ, scenario(services=(loose,)), zones, access), "L1") == "dispose"
+
+
+def test_a_front_facing_team_carries_its_service_to_its_new_building():
+    # The early-help team in C1 must stay within 20 minutes of Z1: H_near qualifies, H_far does not.
+    assets = estate([{"asset_id": "C1", "x_km": 0, "y_km": 0, "asset_type": "community_centre"},
+                     {"asset_id": "H_near", "x_km": 2, "y_km": 0, "statutory": True},
+                     {"asset_id": "H_far", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("EH", "C1", "P1", "early_help", 10.0)])
+    zones, access = zones_near(assets, {("Z1", "C1"): 5.0, ("Z1", "H_near"): 15.0, ("Z1", "H_far"): 45.0},
+                               {"Z1": 1000.0})
+    early = Service("early_help", "Early help", services=("early_help",),
+                    standard=Standard(mode="car", minutes=20.0, share=1.0))
+    plan = run(assets, occ, scenario(services=(early,)), zones, access)
+    assert decision(plan, "C1") == "dispose"
+    assert plan.moves["to_asset_id"].tolist() == ["H_near"]  # though H_far is nearer the team's old building
+    free = run(assets, occ, scenario(services=(replace(early, standard=None),)), zones, access)
+    assert free.moves["to_asset_id"].tolist() == ["H_far"]
+
+
+def test_no_worse_standard_keeps_every_zone_as_close_as_today():
+    assets = estate([{"asset_id": "P1s", "x_km": 0, "y_km": 0, "asset_type": "police_station"},
+                     {"asset_id": "P2s", "x_km": 3, "y_km": 0, "asset_type": "police_station"},
+                     {"asset_id": "H", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("FC1", "P1s", "P1", "police_front_counter", 2.0), ("FC2", "P2s", "P1", "police_front_counter", 2.0)])
+    zones, access = zones_near(assets, {("Z1", "P1s"): 5.0, ("Z1", "H"): 5.0, ("Z1", "P2s"): 20.0,
+                                        ("Z2", "P2s"): 5.0, ("Z2", "H"): 12.0},
+                               {"Z1": 100.0, "Z2": 100.0})
+    counter = Service("counter", "Front counter", services=("police_front_counter",),
+                      standard=Standard(mode="car", rule="no_worse"))
+    plan = run(assets, occ, scenario(services=(counter,)), zones, access)
+    # P1s's team can move to H (Z1 stays at 5 min); P2s's cannot (Z2 would go from 5 to 12 min).
+    assert decision(plan, "P1s") == "dispose" and decision(plan, "P2s") == "keep"
+    assert plan.summary["access"]["counter"]["share_after"] == 1.0
+
+
+def test_incompatible_services_never_share_a_building():
+    assets = estate([{"asset_id": "CC", "x_km": 0, "y_km": 0, "asset_type": "community_centre"},
+                     {"asset_id": "CUST", "x_km": 1, "y_km": 0, "asset_type": "police_station",
+                      "statutory": True, "gia_m2": 1000.0},
+                     {"asset_id": "OFF", "x_km": 3, "y_km": 0, "statutory": True}])
+    occ = teams([("EH", "CC", "P1", "early_help", 10.0), ("CU", "CUST", "P2", "custody", 10.0)])
+    apart = run(assets, occ, scenario(replace(PLAN, incompatible=(("custody", "early_help"),))))
+    assert apart.moves["to_asset_id"].tolist() == ["OFF"]
+    together = run(assets, occ, scenario())
+    assert together.moves["to_asset_id"].tolist() == ["CUST"]
+
+
+def test_incompatible_movable_teams_are_kept_apart():
+    # Two movable teams of incompatible services; one host big enough for both, another for one.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "running_cost_gbp": 90_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "running_cost_gbp": 80_000.0},
+                     {"asset_id": "HUB", "x_km": 2, "y_km": 0, "gia_m2": 1000.0, "running_cost_gbp": 10_000.0}])
+    occ = teams([("X1", "A", "P1", "housing", 10.0), ("Y1", "B", "P2", "social_care", 10.0)])
+    together = run(assets, occ, scenario())
+    assert together.summary["disposed"] == 2 and decision(together, "HUB") == "hub"
+    apart = run(assets, occ, scenario(replace(PLAN, incompatible=(("housing", "social_care"),))))
+    assert apart.summary["disposed"] == 1 and decision(apart, "A") == "dispose"  # A is dearer to keep
+    at = apart.occupiers.set_index("occupier_id")["asset_id"]
+    assert at["X1"] != at["Y1"]
+
+
+def test_partner_guardrail_caps_disposals():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "running_cost_gbp": 90_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "running_cost_gbp": 80_000.0},
+                     {"asset_id": "HUB", "x_km": 2, "y_km": 0, "gia_m2": 1000.0, "statutory": True}])
+    occ = teams([("X1", "A", "P1", "back_office", 10.0), ("Y1", "B", "P1", "back_office", 10.0)])
+    capped = run(assets, occ, scenario(replace(PLAN, guardrails=(Guardrail("P1", 0.5),))))
+    # P1 holds A + B + HUB = 1,400 m²: half (700 m²) may go, room for both A and B (200 m² each).
+    assert capped.summary["disposed"] == 2
+    tight = run(assets, occ, scenario(replace(PLAN, guardrails=(Guardrail("P1", 0.2),))))
+    assert tight.summary["disposed"] == 1 and decision(tight, "A") == "dispose"
+
+
+def test_infeasible_team_with_nowhere_to_go_is_explained():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True, "gia_m2": 50.0}])
+    occ = teams([("Payroll", "A", "P1", "back_office", 40.0)])
+    with pytest.raises(PlanInfeasible) as err:
+        run(assets, occ, scenario(replace(PLAN, must_exit=("A",))))
+    text = str(err.value)
+    assert "team 'Payroll' of P1 (40 FTE, 256 m²)" in text and "within 10 km" in text
+
+
+def test_infeasible_access_standard_names_zones_service_and_people():
+    assets = estate([{"asset_id": "J", "x_km": 0, "y_km": 0, "asset_type": "jobcentre"},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("Advisers", "J", "P1", "employment", 10.0)])
+    zones, access = zones_near(assets, {("Z1", "J"): 10.0, ("Z2", "J"): 10.0}, {"Z1": 600.0, "Z2": 400.0})
+    jobs = Service("employment", "Jobcentres", services=("employment",), asset_types=("jobcentre",),
+                   standard=Standard(mode="car", minutes=20.0, share=0.8))
+    with pytest.raises(PlanInfeasible) as err:
+        run(assets, occ, scenario(replace(PLAN, must_exit=("J",)), services=(jobs,)), zones, access)
+    text = str(err.value)
+    assert "service employment: 2 zones (Z1, Z2; 1,000 people)" in text
+    assert "within 20 minutes by car" in text and "must-exit" in text
+
+
+def test_infeasible_by_a_rule_is_diagnosed():
+    # P1 may dispose of nothing, yet A must go: the guardrail is the rule at fault.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0), ("U", "B", "P1", "back_office", 10.0)])
+    sc = scenario(replace(PLAN, must_exit=("A",), guardrails=(Guardrail("P1", 0.0),)))
+    with pytest.raises(PlanInfeasible, match="P1 disposes of at most 0% of its floor area"):
+        run(assets, occ, sc)
+
+
+def test_unknown_asset_ids_in_the_scenario_are_named():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    with pytest.raises(PlanError, match=r"plan.must_exit.*'NOPE'"):
+        run(assets, occ, scenario(replace(PLAN, must_exit=("NOPE",))))
+    with pytest.raises(PlanError, match="must also stay"):
+        run(assets.assign(listed=True), occ, scenario(replace(PLAN, must_exit=("A",))))
+
+
+def test_moves_stay_within_the_radius_and_locality():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "FAR", "x_km": 12, "y_km": 0, "statutory": True},
+                     {"asset_id": "OTHER", "x_km": 2, "y_km": 0, "statutory": True, "locality": "Elsewhere"}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    anywhere = run(assets, occ, scenario())
+    assert anywhere.moves["to_asset_id"].tolist() == ["OTHER"]
+    local = run(assets, occ, scenario(replace(PLAN, move_rule="locality")))
+    assert local.moves.empty and decision(local, "A") == "keep"
+
+
+def test_the_objective_is_the_cost_model_and_the_cash_flows_agree():
+    fin = replace(FIN, discount_rate=0.035, receipt_lag_months=6.0)
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "backlog_maintenance_gbp": 30_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    sc = replace(scenario(), finance=fin)
+    plan = run(assets, occ, sc)
+    opt = asset_options(assets, fin).set_index("asset_id").loc["A"]
+    by_hand = (50_000 * sum(1.035 ** -t for t in range(1, 10)) + 980_000 / 1.035 + 30_000 / 1.035
+               - MOVE_10_FTE_1_KM / 1.035)
+    assert opt["exit_value_pv_gbp"] - MOVE_10_FTE_1_KM / 1.035 == pytest.approx(by_hand)
+    assert plan.summary["npv_gbp"] == pytest.approx(by_hand)
+    assert -plan.summary["objective"] == pytest.approx(plan.flows["pv_gbp"].sum())
+
+
+def test_status_quo_start_and_model_size_are_sparse():
+    assets = estate([{"asset_id": f"S{i}", "x_km": i % 7, "y_km": i // 7} for i in range(40)])
+    occ = teams([(f"T{i}", f"S{i}", f"P{i % 3}", "back_office", 5.0) for i in range(40)])
+    sc = scenario(replace(PLAN, max_destinations=5))
+    zones, access = zones_near(assets, {}, {"Z": 1.0})
+    today = accessibility(access, zones, assets, occ, sc.services)
+    model = compile_model(assets, occ, access, zones, today, sc)
+    assert len(model.pairs) == 40 * 6  # home + 5 nearest hosts each
+    assert model.start is not None and len(model.start.pairs) == 40
