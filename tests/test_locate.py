@@ -164,3 +164,47 @@ def test_cover_reductions_by_hand():
     assert result.objective == 3.0 and list(result.open_sites) == [0, 1]
     assert result.stats["forced_open"] == 2 and result.stats["zones_dropped"] == 2
     assert result.stats["sites_dropped"] == 2
+
+
+def test_side_constraints_change_the_answer_and_count_in_the_objective():
+    from estate.locate.problem import EXTRA, X, Y, SideConstraints
+
+    # Two zones, each nearest its own site; a side row forbids opening both.
+    problem = LocationProblem.from_arrays([10.0, 10.0], [1.0, 1.0], [0, 0, 1, 1], [0, 1, 0, 1],
+                                          [0.0, 15.0, 15.0, 0.0])
+    assert solve(problem, "min-cost", single_source=True).objective == pytest.approx(20.0)
+    side = SideConstraints()
+    side.add_rows("one site", [0, 0], Y, [0, 1], 1.0, -np.inf, 1.0, 1)
+    problem.side = side
+    sol = solve(problem, "min-cost", single_source=True)
+    assert len(sol.open_sites) == 1 and sol.objective == pytest.approx(25.0)
+    # An extra column with a cost, tied to zone 0 using site 1 (pair 1), and an offset.
+    side.offset = -100.0
+    e = side.add_columns([7.0], 0.0, 1.0, integer=True)
+    side.add_rows("flag", [0, 0], [X, EXTRA], [1, e[0]], [1.0, -1.0], -np.inf, 0.0, 1)
+    sol = solve(problem, "min-cost", single_source=True)
+    assert sol.objective == pytest.approx(25.0 - 100.0)  # site 0 open, not site 1 with its flag
+    assert sorted(sol.open_sites) == [0]
+    assert side.groups == ["one site", "flag"]
+    problem.side = side.without({"one site"})
+    assert solve(problem, "min-cost", single_source=True).objective == pytest.approx(20.0 - 100.0)
+
+
+def test_side_constraints_out_of_range_are_refused():
+    from estate.locate.problem import Y, SideConstraints
+
+    side = SideConstraints()
+    side.add_rows("bad", [0], Y, [5], 1.0, 0.0, 1.0, 1)
+    with pytest.raises(ProblemError, match="'bad' refer to a column out of range"):
+        LocationProblem.from_arrays([1.0], [1.0], [0], [0], [1.0]).__class__(
+            **{**LocationProblem.from_arrays([1.0], [1.0], [0], [0], [1.0]).__dict__, "side": side}).check()
+
+
+def test_a_stop_at_the_requested_gap_is_not_called_optimal():
+    rng = np.random.default_rng(3)
+    costs = rng.uniform(1, 100, size=(60, 25))
+    problem = LocationProblem.from_cost_matrix(costs, fixed_cost=rng.uniform(50, 150, 25),
+                                               capacity=np.full(25, 8.0), weight=np.ones(60))
+    sol = solve(problem, "min-cost", single_source=True, gap=0.5)
+    assert sol.gap is not None
+    assert (sol.status == "optimal") == (sol.gap == 0.0)
