@@ -7,7 +7,7 @@ import pytest
 from estate.cli import cli, main
 
 
-@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"]])
+@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"]])
 def test_every_command_has_help(args, capsys):
     assert main([*args, "--help"]) == 0
     out = capsys.readouterr().out
@@ -56,7 +56,7 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 
 def test_cli_group_lists_commands():
-    assert {"register", "map", "access", "solve"} <= set(cli.commands)
+    assert {"register", "map", "access", "solve", "plan"} <= set(cli.commands)
 
 
 def test_access_on_the_built_in_scenario(tmp_path, capsys):
@@ -87,3 +87,121 @@ def test_access_with_a_bad_scenario_exits_2(tmp_path, capsys):
     assert main(["access", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "'tram' has no speed" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture(scope="module")
+def sample_plan(tmp_path_factory):
+    """The bare `estate plan` on the built-in scenario, run once for the tests below."""
+    import contextlib
+    import io
+
+    from conftest import REPO
+
+    out = tmp_path_factory.mktemp("plan")
+    printed, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
+        code = main(["plan", str(REPO / "models/cheshire-warrington.toml"), "--out", str(out / "run"),
+                     "--maps", str(out / "maps")])
+    return code, out, printed.getvalue(), errors.getvalue()
+
+
+def test_plan_on_the_built_in_scenario_meets_its_targets(sample_plan):
+    import json
+
+    code, out, printed, errors = sample_plan
+    assert code == 0, errors
+    s = json.loads((out / "run" / "plan_summary.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "assets_before", "kept", "hubs", "disposed",
+                "annual_saving_gbp", "npv_gbp", "payback_year", "capital_receipts_gbp", "access",
+                "build_seconds", "solve_seconds"):
+        assert key in s
+    assert s["status"] in ("optimal", "feasible") and s["gap"] <= 0.005
+    assert s["bound"] <= s["objective"] + 1e-6
+    assert s["objective"] == pytest.approx(-s["npv_gbp"], rel=1e-9)
+    assert s["kept"] + s["disposed"] == s["assets_before"] and 0 < s["hubs"] <= s["kept"]
+    assert s["disposed"] > 0 and s["annual_saving_gbp"] > 0
+    for service, a in s["access"].items():
+        assert a["met"] and a["share_after"] >= a["required_share"] - 1e-9, service
+    assert s["access"]["police_front_counter"]["share_after"] == 1.0  # no zone worse off than today
+    assert "Plan: " in printed and "Access by service, before → after" in printed
+    assert (out / "maps" / "register.html").stat().st_size > 100_000
+
+
+def test_plan_outputs_are_complete_and_consistent(sample_plan):
+    import json
+
+    import geopandas as gpd
+    import pyogrio
+
+    _, out, _, _ = sample_plan
+    run = out / "run"
+    assert {name for name, _ in pyogrio.list_layers(run / "plan.gpkg")} == {"assets", "moves", "zones"}
+    assets = gpd.read_file(run / "plan.gpkg", layer="assets")
+    moves = gpd.read_file(run / "plan.gpkg", layer="moves")
+    zones = gpd.read_file(run / "plan.gpkg", layer="zones")
+    s = json.loads((run / "plan_summary.json").read_text())
+    assert set(assets["decision"]) == {"keep", "hub", "dispose"}
+    gone = assets[assets["decision"] == "dispose"]
+    assert len(gone) == s["disposed"] and gone["exit_year"].str.match(r"20\d\d/\d\d").all()
+    assert (assets.loc[assets["decision"] != "dispose", "exit_year"].fillna("") == "").all()
+    assert not assets.loc[~assets["in_plan"], "decision"].eq("dispose").any()
+    assert len(moves) == s["teams_moved"] and (moves.geom_type == "LineString").all()
+    assert (moves["distance_km"] <= 10.0 + 1e-9).all()
+    assert not set(moves["to_asset_id"]) & set(gone["asset_id"])
+    hubs = assets[assets["decision"] == "hub"]
+    assert (hubs["partners_after"].str.count(";") >= 1).all()
+    assert {"employment_before_min", "employment_after_min", "police_front_counter_after_min"} <= set(zones.columns)
+    assert len(zones) == 602
+    flows = __import__("pandas").read_csv(run / "cash_flows.csv")
+    assert flows["pv_gbp"].sum() == pytest.approx(s["npv_gbp"], rel=1e-9)
+
+
+def test_plan_outputs_never_show_a_sensitive_site_where_it_is(sample_plan):
+    import geopandas as gpd
+
+    _, out, _, _ = sample_plan
+    register = gpd.read_file(out / "run" / "register.gpkg", layer="assets")  # the restricted working file
+    secret = register[register["sensitive"]]
+    assert len(secret) == 6
+    shown = gpd.read_file(out / "run" / "plan.gpkg", layer="assets").set_index("asset_id").loc[secret["asset_id"]]
+    true_xy = secret.set_index("asset_id").geometry
+    assert (shown.geometry.distance(true_xy) > 200).all()
+    assert shown["name"].str.contains("withheld").all() and shown["postcode"].isna().all()
+    moves = gpd.read_file(out / "run" / "plan.gpkg", layer="moves")
+    ends = [pt for line in moves.geometry for pt in line.coords]
+    for x, y in zip(true_xy.x, true_xy.y):
+        assert all(abs(ex - x) > 1 or abs(ey - y) > 1 for ex, ey in ends)
+
+
+def test_plan_is_deterministic(sample_plan):
+    import geopandas as gpd
+
+    from conftest import REPO
+    from estate.pipeline import compute_access
+    from estate.plan import make_plan
+    from estate.scenario import load_scenario
+
+    _, out, _, _ = sample_plan
+    scenario = load_scenario(REPO / "models/cheshire-warrington.toml")
+    run = compute_access(scenario)
+    again = make_plan(run.register.assets, run.register.occupiers, run.access, run.demand.zones, run.today, scenario)
+    first = gpd.read_file(out / "run" / "plan.gpkg", layer="assets").set_index("asset_id")["decision"]
+    second = again.assets.set_index("asset_id")["decision"]
+    assert second.sort_index().tolist() == first.sort_index().tolist()
+    assert again.moves["to_asset_id"].tolist() == gpd.read_file(out / "run" / "plan.gpkg", layer="moves")[
+        "to_asset_id"].tolist()
+
+
+def test_infeasible_plan_is_explained_and_writes_nothing(tmp_path, capsys):
+    from conftest import REPO
+
+    text = (REPO / "models/cheshire-warrington.toml").read_text()
+    text = text.replace("must_exit = []", 'must_exit = ["CEC-CE00013"]').replace("max_move_km = 10.0", "max_move_km = 0.0")
+    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
+    bad = tmp_path / "tight.toml"
+    bad.write_text(text)
+    assert main(["plan", str(bad), "--out", str(tmp_path / "o"), "--maps", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert "infeasible: team" in err and "must leave CEC-CE00013" in err and "within 0 km" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "m").exists()
