@@ -2,9 +2,9 @@
 
 Usage::
 
-    /tmp/venv/bin/python benchmarks/locate.py                       # every family
-    /tmp/venv/bin/python benchmarks/locate.py --family pmed --only pmed1 pmed2
-    /tmp/venv/bin/python benchmarks/locate.py --family pmed --spopt --spopt-limit 300 --csv out/locate.csv
+    .venv/bin/python benchmarks/locate.py                       # every family
+    .venv/bin/python benchmarks/locate.py --family pmed --only pmed1 pmed2
+    .venv/bin/python benchmarks/locate.py --family pmed --spopt --spopt-limit 300 --csv out/locate.csv
 
 Each instance is read from the shared folder (``ESTATE_SHARED``, default
 ``../shared``), solved with :func:`estate.locate.solve.solve` at the given gap

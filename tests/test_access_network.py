@@ -25,7 +25,6 @@ can be checked to within rounding.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np

@@ -328,3 +328,19 @@ def test_status_quo_start_and_model_size_are_sparse():
     model = compile_model(assets, occ, access, zones, today, sc)
     assert len(model.pairs) == 40 * 6  # home + 5 nearest hosts each
     assert model.start is not None and len(model.start.pairs) == 40
+
+
+def test_a_standard_no_delivery_point_can_reach_is_explained_before_solving():
+    # Only the early-help team delivers early help. Its building must go, and the one host it can move to
+    # is 25 minutes from Z1: Z1 (60% of people) cannot be reached within 20 minutes whatever the plan.
+    assets = estate([{"asset_id": "C", "x_km": 0, "y_km": 0, "asset_type": "community_centre"},
+                     {"asset_id": "H", "x_km": 8, "y_km": 0, "statutory": True}])
+    occ = teams([("EH", "C", "P1", "early_help", 5.0)])
+    zones, access = zones_near(assets, {("Z1", "C"): 5.0, ("Z1", "H"): 25.0, ("Z2", "C"): 15.0, ("Z2", "H"): 10.0},
+                               {"Z1": 600.0, "Z2": 400.0})
+    early = Service("early_help", "Early help", services=("early_help",),
+                    standard=Standard(mode="car", minutes=20.0, share=0.9))
+    with pytest.raises(PlanInfeasible) as err:
+        run(assets, occ, scenario(replace(PLAN, must_exit=("C",)), services=(early,)), zones, access)
+    assert "service early_help: 1 zones (Z1; 600 people)" in str(err.value)
+    assert "once the must-exit sites go, so at most 40.0% can be covered against 90.0% required" in str(err.value)

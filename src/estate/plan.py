@@ -98,6 +98,7 @@ class Model:
     rules: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     required_share: dict[str, float] = field(default_factory=dict)
+    unreachable: dict[str, np.ndarray] = field(default_factory=dict)
     build_seconds: float = 0.0
 
 
@@ -315,7 +316,7 @@ def _drop_incompatible_with_fixed(pairs: pd.DataFrame, teams: pd.DataFrame, site
 def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarray], assets: pd.DataFrame,
                  access: pd.DataFrame, zones: pd.DataFrame, today: Accessibility, scenario: Scenario) -> None:
     """Each service's standard over its delivery points after the plan (see module docstring)."""
-    sites, teams, pairs, problem = model.sites, model.teams, model.pairs, model.problem
+    sites, teams, pairs = model.sites, model.teams, model.pairs
     zone_ids = zones["zone_id"].astype(str).to_numpy()
     population = zones["population"].to_numpy(float)
     zone_pos = pd.Series(np.arange(len(zone_ids)), index=zone_ids)
@@ -390,11 +391,15 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
                                    "it no worse than today")
             model.required_share[service.code] = required
             need = required * population.sum() - population[covered_sure].sum() - 1e-6 * population.sum()
-            if need <= 0 or len(open_zone) == 0:
+            reach = covered_sure.copy()
+            reach[open_zone] = True
+            model.unreachable[service.code] = ~reach
+            if need > population[open_zone].sum():  # even with every possible delivery point
+                model.rules[label] = _rule_text(service, required) + " (cannot be met)"
+                _access_infeasible_marker(side, label)
+                continue
+            if need <= 0:
                 model.rules[label] = _rule_text(service, required)
-                if need > 0:
-                    model.rules[label] += " (cannot be met)"
-                    _access_infeasible_marker(side, label)
                 continue
             u = side.add_columns(np.zeros(len(open_zone)), 0.0, 1.0)
             row_of_zone = np.full(len(zone_ids), -1)
@@ -493,7 +498,7 @@ def _guardrail_rows(model: Model, side: SideConstraints, plan: PlanSettings) -> 
         model.rules[label] = f"{g.partner} disposes of at most {g.max_disposal_share:.0%} of its floor area"
 
 
-def explain(model: Model, scenario: Scenario, access: pd.DataFrame, zones: pd.DataFrame) -> str:
+def explain(model: Model, scenario: Scenario, zones: pd.DataFrame) -> str:
     """Reasons, in estate terms, that no plan can meet the rules ("" if none is seen before solving)."""
     reasons = []
     teams, pairs, sites = model.teams, model.pairs, model.sites
@@ -514,20 +519,16 @@ def explain(model: Model, scenario: Scenario, access: pd.DataFrame, zones: pd.Da
         reasons.append(f"… and {(~has_place).sum() - 10} more teams with nowhere to go")
     for label, rule in model.rules.items():
         if rule.endswith("(cannot be met)"):
-            reasons.append(_unmet_access(label, model, scenario, access, zones))
+            reasons.append(_unmet_access(label, model, scenario, zones))
     return "; ".join(reasons)
 
 
-def _unmet_access(label: str, model: Model, scenario: Scenario, access: pd.DataFrame, zones: pd.DataFrame) -> str:
+def _unmet_access(label: str, model: Model, scenario: Scenario, zones: pd.DataFrame) -> str:
     code = label.split(":", 1)[1]
     service = next(s for s in scenario.services if s.code == code)
     std = service.standard
-    closed = set(model.sites.loc[model.sites["status"] == CLOSED, "asset_id"])
-    rows = access[(access["mode"] == std.mode) & (access["minutes"] <= std.minutes)
-                  & ~access["site_id"].astype(str).isin(closed)]
-    reach = rows["zone_id"].astype(str).unique()
-    zid = zones["zone_id"].astype(str)
-    lost = zones[~zid.isin(reach)]
+    closed = (model.sites["status"] == CLOSED).any()
+    lost = zones[model.unreachable[code]]
     ids = ", ".join(lost["zone_id"].astype(str).head(8)) + (" …" if len(lost) > 8 else "")
     return (f"service {code}: {len(lost)} zones ({ids}; {lost['population'].sum():,.0f} people) have no site within "
             f"{std.minutes:g} minutes by {std.mode.replace('_', ' ')} that could deliver {code} "
@@ -553,11 +554,11 @@ def _diagnose(model: Model, scenario: Scenario) -> str:
             "the move radius combined); no single rule group is the cause on its own")
 
 
-def solve_model(model: Model, scenario: Scenario, access: pd.DataFrame, zones: pd.DataFrame,
+def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
                 progress: Callable[[str], None] | None = None) -> Solution:
     """Solve the compiled model; raise :class:`PlanInfeasible` with the reasons when no plan exists."""
     say = progress or (lambda _m: None)
-    reason = explain(model, scenario, access, zones)
+    reason = explain(model, scenario, zones)
     if reason:
         raise PlanInfeasible(reason)
     p = model.problem
@@ -715,5 +716,5 @@ def make_plan(assets: gpd.GeoDataFrame, occupiers: pd.DataFrame, access: pd.Data
     say = progress or (lambda _m: None)
     say("compiling the estate model")
     model = compile_model(assets, occupiers, access, zones, today, scenario)
-    sol = solve_model(model, scenario, access, zones, progress=say)
+    sol = solve_model(model, scenario, zones, progress=say)
     return read_solution(model, sol, assets, access, zones, today, scenario)
