@@ -54,11 +54,14 @@ class TomlReader:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(f"{where}.{key}", f"expected a number, got {value!r}")
             return default
+        return float(self._within(value, f"{where}.{key}", default, minimum, maximum))
+
+    def _within(self, value, where: str, default, minimum, maximum):
         if value < minimum or (maximum is not None and value > maximum):
             upper = "" if maximum is None else f" and at most {maximum}"
-            self.fail(f"{where}.{key}", f"{value} must be at least {minimum}{upper}")
+            self.fail(where, f"{value} must be at least {minimum}{upper}")
             return default
-        return float(value)
+        return value
 
     def path_of(self, table: dict, key: str, where: str, *, required: bool = False) -> Path | None:
         name = self.text(table, key, where, required=required)
@@ -72,11 +75,7 @@ class TomlReader:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(f"{where}.{key}", f"expected a whole number, got {value!r}")
             return default
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = "" if maximum is None else f" and at most {maximum}"
-            self.fail(f"{where}.{key}", f"{value} must be at least {minimum}{upper}")
-            return default
-        return value
+        return self._within(value, f"{where}.{key}", default, minimum, maximum)
 
     def flag(self, table: dict, key: str, where: str, default: bool) -> bool:
         value = table.get(key, default)
