@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estate.finance import annuity_factor, asset_options, cash_flows, discount_factor, npv_gbp, payback_year
+from estate.finance import annuity_factor, asset_options, cost_programme, discount_factor, npv_gbp, payback_year
 from estate.scenario import FinanceSettings
 
 FIN = FinanceSettings()  # 3.5%, 10 years from 2027/28, earliest exit year 1
@@ -59,16 +59,21 @@ def test_exit_years_by_tenure():
 
 
 def test_one_disposal_cash_flows_match_the_exit_value():
-    fin = replace(FIN, receipt_lag_months=18.0)
-    assets = pd.DataFrame([_asset(backlog_maintenance_gbp=20_000.0)])
-    opt = asset_options(assets, fin).assign(partner="P")
-    flows = cash_flows(opt, pd.DataFrame(columns=["occupier_id", "partner", "year", "move_cost_gbp"]), fin)
+    fin = replace(FIN, receipt_lag_months=18.0, double_running_months=3.0)
+    assets = pd.DataFrame([_asset(backlog_maintenance_gbp=20_000.0, decision="dispose", partner="P", name="A")])
+    opt = asset_options(assets, fin)
+    prog = cost_programme(assets, pd.DataFrame(columns=["occupier_id", "team", "partner", "fte", "need_m2",
+                                                        "from_asset_id", "to_asset_id", "distance_km"]), fin)
+    flows = prog.flows
     by_year = flows.groupby(["year", "category"])["gbp"].sum()
     assert by_year[(2, "capital_receipt")] == pytest.approx(490_000)  # exit year 1 + 18 months → year 2
     assert by_year[(1, "backlog_avoided")] == 20_000
+    assert by_year[(1, "double_running")] == -2_500  # 3 months of £10,000 a year
     assert (flows["category"] == "running_cost_saving").sum() == 9
     assert npv_gbp(flows) == pytest.approx(opt.loc[0, "exit_value_pv_gbp"])
     assert set(flows["financial_year"]) >= {"2028/29", "2036/37"}
+    assert prog.summary["annual_saving_gbp"] == 10_000
+    assert prog.summary["cashable_savings_gbp"] == 9 * 10_000 - 2_500
 
 
 def test_payback_in_year_four():

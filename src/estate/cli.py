@@ -26,7 +26,8 @@ def _progress(message: str) -> None:
 
 
 def _gbp_m(value: float) -> str:
-    return f"£{value / 1e6:,.1f}m"
+    sign = "-" if round(value / 1e6, 1) < 0 else ""
+    return f"{sign}£{abs(value) / 1e6:,.1f}m"
 
 
 def _print_quality(register) -> None:
@@ -167,7 +168,8 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     Runs register → access → plan and writes into DIR: register.gpkg,
     access.parquet, plan.gpkg (layers assets with decision keep/hub/dispose
     and exit year, moves as lines, zones with minutes before and after per
-    service), plan_summary.json and cash_flows.csv; then the register map.
+    service), plan_summary.json, programme.xlsx (the costed disposal
+    programme) with its tables as programme_*.csv; then the register map.
     When no plan meets the rules, says why (which zones, service or rule)
     and exits with status 1, writing nothing.
     """
@@ -199,8 +201,10 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
                f"{_gbp_m(s['capital_receipts_gbp'])}; one-off costs {_gbp_m(s['one_off_costs_gbp'])}; "
                f"NPV over {s['horizon_years']} years at {s['discount_rate']:.1%} {_gbp_m(s['npv_gbp'])}; "
                f"payback {s['payback_year'] or 'not within the horizon'}")
-    for note in s["notes"]:
+    for note in run.plan.notes:
         click.echo(f"Note: {note}")
+    click.echo("")
+    _print_programme(run.plan.programme)
     click.echo("\nAccess by service, before → after (share of people within the standard)")
     rows = [{"service": code, "standard": (f"{a['standard']['minutes']:g} min by {a['standard']['mode']}"
                                            if "minutes" in a["standard"] else f"no zone worse, {a['standard']['mode']}"),
@@ -211,8 +215,67 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
         click.echo(pd.DataFrame(rows).to_string(index=False))
     _progress(f"drawing the register map into {maps_dir}")
     stats = register_map(run.access.register.assets, maps_dir / "register.html")
-    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, cash_flows.csv, register.gpkg and access.parquet; "
+    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, programme.xlsx (+ programme_*.csv), register.gpkg "
+               f"and access.parquet; "
                f"{stats.path} ({stats.bytes / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
+
+
+def _print_programme(prog) -> None:
+    s = prog.summary
+    click.echo(f"Programme ({s['disposals']:,} disposals, {s['moves']:,} moves): steady-state saving "
+               f"{_gbp_m(s['annual_saving_gbp'])} a year, cashable savings over the horizon "
+               f"{_gbp_m(s['cashable_savings_gbp'])}, receipts {_gbp_m(s['capital_receipts_gbp'])}, one-off costs "
+               f"{_gbp_m(s['one_off_costs_gbp'])}; NPV {_gbp_m(s['npv_gbp'])}; payback "
+               f"{s['payback_year'] or 'not within the horizon'}")
+    shown = prog.ledger[["partner", "own_net_pv_gbp", "allocated_net_pv_gbp", "transfer_pv_gbp", "position"]]
+    click.echo(f"\nPartner ledger (present values, sharing rule {s['sharing_rule']!r})")
+    click.echo(pd.DataFrame({"partner": shown["partner"], "own": shown["own_net_pv_gbp"].map(_gbp_m),
+                             "under the rule": shown["allocated_net_pv_gbp"].map(_gbp_m),
+                             "transfer": shown["transfer_pv_gbp"].map(_gbp_m),
+                             "position": shown["position"]}).to_string(index=False))
+    t = prog.sensitivity
+    click.echo("\nSensitivity of the NPV (one assumption at a time, largest swing first)")
+    click.echo(pd.DataFrame({"assumption": t["assumption"], "range": t["low_setting"] + " .. " + t["high_setting"],
+                             "NPV low": t["npv_min_gbp"].map(_gbp_m), "NPV high": t["npv_max_gbp"].map(_gbp_m),
+                             "turns negative": t["turns_negative"].map({True: "YES", False: "no"})}
+                            ).to_string(index=False))
+    for note in prog.notes:
+        click.echo(f"Note: {note}")
+
+
+@cli.command("finance")
+@click.argument("plan_dir", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path), default=None,
+              help="Scenario whose [finance] assumptions to use  [default: the one the plan was made with]")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the workbook and CSVs  [default: PLAN_DIR]")
+def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None) -> None:
+    """Re-cost a saved plan under changed assumptions, without re-optimising.
+
+    PLAN_DIR holds the outputs of `estate plan` (plan.gpkg, plan_summary.json).
+    Edit the [finance] table of a scenario file (or a copy) and point --scenario
+    at it. Writes programme.xlsx, programme_*.csv and an updated
+    plan_summary.json into PLAN_DIR (or --out).
+    """
+    import json
+
+    from estate.pipeline import recost_plan
+    from estate.scenario import load_scenario
+
+    summary_path = plan_dir / "plan_summary.json"
+    if scenario_path is None:
+        if not summary_path.exists():
+            raise click.UsageError(f"no plan_summary.json in {plan_dir}: run `estate plan` first or check the folder")
+        recorded = json.loads(summary_path.read_text(encoding="utf-8")).get("scenario_file")
+        if not recorded:
+            raise click.UsageError(f"{summary_path} names no scenario; pass --scenario FILE")
+        scenario_path = Path(recorded)
+    start = time.perf_counter()
+    scenario = load_scenario(scenario_path)
+    prog, _ = recost_plan(plan_dir, scenario, out_dir, progress=_progress)
+    _print_programme(prog)
+    click.echo(f"\nWrote {(out_dir or plan_dir) / 'programme.xlsx'}, programme_*.csv and plan_summary.json "
+               f"in {time.perf_counter() - start:.1f} s")
 
 
 @cli.command("solve")

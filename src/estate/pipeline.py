@@ -23,6 +23,8 @@ from estate._io import atomic_path
 from estate.access import travel_times
 from estate.access.metrics import Accessibility, accessibility
 from estate.demand import Demand, load_zones
+from estate.finance import Programme, cost_programme
+from estate.finance.workbook import write_programme
 from estate.plan import Plan, make_plan
 from estate.register import Register, build_register, load_sources
 from estate.register.build import stage_register
@@ -110,8 +112,8 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], 
     Writes into ``out_dir``: ``register.gpkg`` (restricted: sensitive sites at
     their true location) with the rejects/warnings/merges CSVs, the access
     outputs of :func:`run_access`, ``plan.gpkg`` (layers ``assets``, ``moves``,
-    ``zones``; sensitive sites withheld), ``plan_summary.json`` and
-    ``cash_flows.csv``. Raises :class:`estate.plan.PlanInfeasible` (nothing
+    ``zones``; sensitive sites withheld), ``plan_summary.json``, and
+    ``programme.xlsx`` with its tables as ``programme_*.csv``. Raises :class:`estate.plan.PlanInfeasible` (nothing
     written) when no plan meets the rules.
     """
     say = progress or (lambda _m: None)
@@ -154,10 +156,54 @@ def _write_plan(plan: Plan, run: AccessRun, out_dir: Path, stack: ExitStack) -> 
         pyogrio.write_dataframe(gpd.GeoDataFrame(moves, geometry=gpd.GeoSeries([], crs=assets.crs)), gpkg,
                                 layer="moves", driver="GPKG")
     pyogrio.write_dataframe(_zones_layer(run, plan), gpkg, layer="zones", driver="GPKG")
-    tmp = stack.enter_context(atomic_path(out_dir / "plan_summary.json"))
-    tmp.write_text(json.dumps(_jsonable(plan.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp = stack.enter_context(atomic_path(out_dir / "cash_flows.csv"))
-    plan.flows.to_csv(tmp, index=False)
+    write_summary(plan.summary, out_dir, stack)
+    write_programme(plan.programme, out_dir, stack, scenario=plan.summary["scenario"], plan_summary=plan.summary)
+
+
+def write_summary(summary: dict, out_dir: Path, stack: ExitStack) -> Path:
+    """Stage ``plan_summary.json``."""
+    path = out_dir / "plan_summary.json"
+    tmp = stack.enter_context(atomic_path(path))
+    tmp.write_text(json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+#: Keys of ``plan_summary.json`` that come from the programme costing.
+FINANCE_KEYS = ("annual_saving_gbp", "npv_gbp", "payback_year", "capital_receipts_gbp", "one_off_costs_gbp",
+                "cashable_savings_gbp", "npv_turns_negative", "sharing_rule")
+
+
+def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | None = None,
+                progress: Callable[[str], None] | None = None) -> tuple[Programme, dict]:
+    """Re-cost a saved plan (``plan.gpkg`` and ``plan_summary.json`` in ``plan_dir``) under the
+    scenario's finance assumptions, without re-optimising; writes the workbook, its CSVs and the
+    updated summary into ``out_dir`` (default ``plan_dir``)."""
+    say = progress or (lambda _m: None)
+    plan_dir = Path(plan_dir)
+    gpkg, summary_path = plan_dir / "plan.gpkg", plan_dir / "plan_summary.json"
+    for path in (gpkg, summary_path):
+        if not path.exists():
+            raise EstateError(f"{path}: not found; PLAN_DIR must hold the outputs of `estate plan`")
+    say(f"reading the plan in {plan_dir}")
+    try:
+        assets = pyogrio.read_dataframe(gpkg, layer="assets")
+        moves = pyogrio.read_dataframe(gpkg, layer="moves")
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except Exception as exc:  # a damaged or foreign file
+        raise EstateError(f"{plan_dir}: cannot read the saved plan ({exc})") from None
+    missing = [c for c in ("asset_id", "decision", "tenure", "running_cost_gbp", "market_value_gbp")
+               if c not in assets]
+    if missing:
+        raise EstateError(f"{gpkg}, layer 'assets': missing column(s) {missing}; is this a plan.gpkg?")
+    say("costing the programme")
+    prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance)
+    summary.update({k: prog.summary[k] for k in FINANCE_KEYS})
+    summary["recosted_with"] = str(scenario.path)
+    out_dir = Path(out_dir) if out_dir is not None else plan_dir
+    with ExitStack() as stack:
+        write_summary(summary, out_dir, stack)
+        write_programme(prog, out_dir, stack, scenario=scenario.name, plan_summary=summary)
+    return prog, summary
 
 
 def _jsonable(value):

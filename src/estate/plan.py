@@ -41,10 +41,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
+from shapely import linestrings
 
 from estate._errors import EstateError
 from estate.access.metrics import Accessibility, accessibility
-from estate.finance import asset_options, cash_flows, discount_factor, move_cost_gbp, npv_gbp, payback_year
+from estate.finance import Programme, asset_options, cost_programme, discount_factor, move_cost_gbp
 from estate.locate.problem import CLOSED, EXTRA, FREE, OPEN, X, Y, LocationProblem, SideConstraints
 from estate.locate.solve import Solution, Start, solve
 from estate.scenario import PlanSettings, Scenario, Service
@@ -108,16 +109,16 @@ class Plan:
 
     ``assets``: the register's assets with :data:`PLAN_ASSET_COLUMNS`;
     ``moves``: :data:`MOVE_COLUMNS`; ``occupiers``: teams where they end up;
-    ``after``: accessibility after the plan; ``flows``: the programme's cash
-    flows (:func:`estate.finance.cash_flows`); ``summary``: the headline
-    figures written to ``plan_summary.json``.
+    ``after``: accessibility after the plan; ``programme``: the costed
+    programme (:func:`estate.finance.cost_programme`); ``summary``: the
+    headline figures written to ``plan_summary.json``.
     """
 
     assets: gpd.GeoDataFrame
     moves: pd.DataFrame
     occupiers: pd.DataFrame
     after: Accessibility
-    flows: pd.DataFrame
+    programme: Programme
     solution: Solution
     summary: dict
     notes: list[str]
@@ -602,14 +603,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     pair_row = pd.Series(np.arange(len(model.pairs)), index=key).reindex(
         pd.MultiIndex.from_arrays([np.flatnonzero(moved), dest[moved]])).to_numpy()
     mv["distance_km"] = model.pairs["distance_km"].to_numpy()[pair_row]
-    mv["move_cost_gbp"] = model.pairs["move_cost_gbp"].to_numpy()[pair_row]
-    mv["financial_year"] = [f"{fin.first_year + y}/{(fin.first_year + y + 1) % 100:02d}" for y in mv["move_year"]]
-    p0 = xy.loc[mv["from_asset_id"]].to_numpy()
-    p1 = xy.loc[mv["to_asset_id"]].to_numpy()
-    from shapely import linestrings
-
-    geometry = linestrings(np.stack([p0, p1], axis=1)) if len(mv) else []
-    moves = gpd.GeoDataFrame(mv[list(MOVE_COLUMNS)].reset_index(drop=True), geometry=geometry, crs=assets.crs)
+    mv = mv.reset_index(drop=True)
 
     # Decisions.
     out = assets.copy()
@@ -620,10 +614,10 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     n_partners = out["partners_after"].str.split(";").map(lambda p: len([x for x in p if x]))
     is_disposed = ids.isin(disposed).to_numpy()
     out["decision"] = np.where(is_disposed, "dispose", np.where(n_partners >= 2, "hub", "keep"))
+    # The programme: phasing, cash flows and headline figures from the one cost model.
+    prog = cost_programme(out, mv, fin)
+    out["exit_year"] = ids.map(prog.disposals.set_index("asset_id")["financial_year"]).astype(object).fillna("")
     opt = model.options.set_index("asset_id")
-    exit_year = opt["exit_year"].reindex(ids).to_numpy()
-    out["exit_year"] = [f"{fin.first_year + y}/{(fin.first_year + y + 1) % 100:02d}" if d else ""
-                        for y, d in zip(exit_year, is_disposed)]
     out["in_plan"] = in_plan.to_numpy()
     out["keep_reason"] = ids.map(sites.set_index("asset_id")["keep_reason"]).fillna(
         "outside the plan's scope (houses no team)")
@@ -641,16 +635,17 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     kept_assets = assets[~is_disposed]
     after_access = accessibility(access, zones, kept_assets, after, scenario.services, baseline=today.zone_service)
 
-    disposals = model.options[model.options["asset_id"].isin(disposed)].merge(
-        assets[["asset_id", "partner"]], on="asset_id")
-    flows = cash_flows(disposals, moves.assign(year=moves["move_year"]) if len(moves) else moves, fin)
-    npv = npv_gbp(flows)
-    payback = payback_year(flows, fin)
-    objective = sol.objective
+    pm = prog.moves
+    p0 = xy.loc[pm["from_asset_id"]].to_numpy()
+    p1 = xy.loc[pm["to_asset_id"]].to_numpy()
+    geometry = linestrings(np.stack([p0, p1], axis=1)) if len(pm) else []
+    moves = gpd.GeoDataFrame(pm[list(MOVE_COLUMNS)], geometry=geometry, crs=assets.crs)
+    money = prog.summary
     summary = {
         "scenario": scenario.name,
+        "scenario_file": str(scenario.path),
         "status": sol.status,
-        "objective": objective,
+        "objective": sol.objective,
         "objective_note": "net present cost of the programme against keeping today's estate (= −npv_gbp)",
         "bound": sol.bound,
         "gap": sol.gap,
@@ -664,11 +659,14 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "teams_moved": int(moved.sum()),
         "fte_moved": float(mv["fte"].sum()),
         "floor_area_released_m2": float(assets.loc[is_disposed, "gia_m2"].sum()),
-        "annual_saving_gbp": float(assets.loc[is_disposed, "running_cost_gbp"].sum()),
-        "npv_gbp": npv,
-        "payback_year": None if payback is None else f"{fin.first_year + payback}/{(fin.first_year + payback + 1) % 100:02d}",
-        "capital_receipts_gbp": float(disposals["receipt_gbp"].sum()) if len(disposals) else 0.0,
-        "one_off_costs_gbp": float(mv["move_cost_gbp"].sum() + (disposals["exit_cost_gbp"].sum() if len(disposals) else 0.0)),
+        "annual_saving_gbp": money["annual_saving_gbp"],
+        "npv_gbp": money["npv_gbp"],
+        "payback_year": money["payback_year"],
+        "capital_receipts_gbp": money["capital_receipts_gbp"],
+        "one_off_costs_gbp": money["one_off_costs_gbp"],
+        "cashable_savings_gbp": money["cashable_savings_gbp"],
+        "npv_turns_negative": money["npv_turns_negative"],
+        "sharing_rule": money["sharing_rule"],
         "horizon_years": fin.horizon_years,
         "discount_rate": fin.discount_rate,
         "access": _access_summary(today, after_access, model, scenario),
@@ -680,9 +678,9 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
                   "movable_teams": int(model.problem.n_zones),
                   "team_building_options": int(len(model.pairs)), **sol.stats},
         "rules": list(model.rules.values()),
-        "notes": list(model.notes),
+        "notes": list(model.notes) + prog.notes,
     }
-    return Plan(assets=out, moves=moves, occupiers=after, after=after_access, flows=flows, solution=sol,
+    return Plan(assets=out, moves=moves, occupiers=after, after=after_access, programme=prog, solution=sol,
                 summary=summary, notes=list(model.notes))
 
 

@@ -128,6 +128,25 @@ class PlanSettings:
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
 
 
+#: How the partner ledger shares a programme's receipts and costs.
+SHARING_RULES = ("none", "pro-rata", "pooled")
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Ranges over which the programme's NPV is tested (``[finance.sensitivity]``).
+
+    ``receipts``, ``one_off_costs`` and ``running_cost_saving`` are relative
+    changes (low, high), e.g. (−0.3, 0.1) = 30% lower to 10% higher;
+    ``discount_rate`` is the low and high rate itself.
+    """
+
+    receipts: tuple[float, float] = (-0.3, 0.1)
+    one_off_costs: tuple[float, float] = (-0.2, 0.5)
+    running_cost_saving: tuple[float, float] = (-0.2, 0.1)
+    discount_rate: tuple[float, float] = (0.015, 0.06)
+
+
 @dataclass(frozen=True)
 class FinanceSettings:
     """The cost model's assumptions (``[finance]``); every one is written in the scenario file.
@@ -147,8 +166,12 @@ class FinanceSettings:
     ict_gbp_per_fte: float = 1000.0
     fit_out_gbp_per_m2: float = 350.0
     excess_travel_gbp_per_fte_km: float = 60.0
+    double_running_months: float = 3.0
     optimism_bias: float = 0.2
     backlog_avoided: bool = True
+    max_moves_per_year: int = 0
+    sharing_rule: str = "none"
+    sensitivity: Sensitivity = field(default_factory=lambda: Sensitivity())
 
 
 @dataclass(frozen=True)
@@ -240,6 +263,20 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     )
 
 
+def _range(r: TomlReader, table: dict, key: str, where: str, default: tuple[float, float],
+           minimum: float) -> tuple[float, float]:
+    value = table.get(key, list(default))
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        r.fail(f"{where}.{key}", f"expected [low, high], two numbers, got {value!r}")
+        return default
+    low, high = float(value[0]), float(value[1])
+    if low > high or low < minimum:
+        r.fail(f"{where}.{key}", f"[{low:g}, {high:g}] must have low ≤ high and low ≥ {minimum:g}")
+        return default
+    return low, high
+
+
 def _finance(r: TomlReader, fin: dict) -> FinanceSettings:
     w = "finance"
     r.check_keys(fin, w, set(FinanceSettings.__dataclass_fields__))
@@ -248,14 +285,27 @@ def _finance(r: TomlReader, fin: dict) -> FinanceSettings:
         "dilapidations_gbp_per_m2", "relocation_gbp_per_fte", "ict_gbp_per_fte", "fit_out_gbp_per_m2",
         "excess_travel_gbp_per_fte_km", "receipt_lag_months")}
     horizon = r.integer(fin, "horizon_years", w, d.horizon_years, minimum=1, maximum=100)
+    sens = fin.get("sensitivity", {})
+    ds = Sensitivity()
+    if not isinstance(sens, dict):
+        r.fail(f"{w}.sensitivity", "expected a table of [low, high] ranges")
+        sens = {}
+    r.check_keys(sens, f"{w}.sensitivity", set(Sensitivity.__dataclass_fields__))
+    sensitivity = Sensitivity(**{k: _range(r, sens, k, f"{w}.sensitivity", getattr(ds, k),
+                                           0.0 if k == "discount_rate" else -1.0)
+                                 for k in Sensitivity.__dataclass_fields__})
     return FinanceSettings(
         first_year=r.integer(fin, "first_year", w, d.first_year, minimum=1990, maximum=2200),
         horizon_years=horizon,
         discount_rate=r.number(fin, "discount_rate", w, d.discount_rate, maximum=1.0),
         earliest_exit_year=r.integer(fin, "earliest_exit_year", w, d.earliest_exit_year, maximum=horizon - 1),
         disposal_cost_share=r.number(fin, "disposal_cost_share", w, d.disposal_cost_share, maximum=1.0),
+        double_running_months=r.number(fin, "double_running_months", w, d.double_running_months, maximum=12.0),
         optimism_bias=r.number(fin, "optimism_bias", w, d.optimism_bias, maximum=10.0),
         backlog_avoided=r.flag(fin, "backlog_avoided", w, d.backlog_avoided),
+        max_moves_per_year=r.integer(fin, "max_moves_per_year", w, d.max_moves_per_year),
+        sharing_rule=r.text(fin, "sharing_rule", w, choices=SHARING_RULES, default=d.sharing_rule),
+        sensitivity=sensitivity,
         **money,
     )
 

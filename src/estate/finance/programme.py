@@ -1,0 +1,335 @@
+"""The disposal programme: phasing, cash flows by year, NPV, payback, the partner
+ledger and sensitivity, all from the cost model in :mod:`estate.finance.costs`.
+
+:func:`cost_programme` costs a plan (its decisions and moves), either straight
+after optimising or later under changed assumptions (``estate finance``).
+With no cap on moves a year, each disposal falls in the year the optimiser
+assumed and the programme's NPV equals the negative of the plan's objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from estate.finance.costs import asset_options, discount_factor, earliest_exit_year, move_costs, year_label
+from estate.scenario import FinanceSettings
+
+#: Cash-flow categories in reporting order, with their sign (+1 benefit, −1 cost).
+CATEGORIES: dict[str, int] = {
+    "running_cost_saving": 1,
+    "double_running": -1,
+    "capital_receipt": 1,
+    "backlog_avoided": 1,
+    "lease_exit_cost": -1,
+    "move_cost": -1,
+}
+#: Categories that are one-off costs (optimism bias applies; varied together in the sensitivity).
+ONE_OFF = ("double_running", "lease_exit_cost", "move_cost")
+
+#: Columns of ``Programme.flows``: one line per item, year and category.
+FLOW_COLUMNS = ("year", "financial_year", "partner", "category", "item_id", "item", "gbp", "discount_factor",
+                "pv_gbp")
+
+
+@dataclass
+class Programme:
+    """A costed disposal programme.
+
+    Attributes
+    ----------
+    disposals
+        One row per disposal: the asset's id, name, partner, tenure and the
+        :func:`~estate.finance.costs.asset_options` columns at its phased exit year.
+    moves
+        One row per team move with its year and cost components.
+    flows
+        Line items (:data:`FLOW_COLUMNS`), positive = benefit against today's estate.
+    by_year
+        Categories × years, with ``net``, ``cumulative``, ``discount_factor``,
+        ``pv`` and ``cashable_saving`` rows.
+    ledger
+        One row per partner (and, when pooled, the partnership pot).
+    sensitivity
+        The NPV tornado: one row per assumption, largest swing first.
+    summary
+        Headline figures (see :func:`cost_programme`).
+    """
+
+    disposals: pd.DataFrame
+    moves: pd.DataFrame
+    flows: pd.DataFrame
+    by_year: pd.DataFrame
+    ledger: pd.DataFrame
+    sensitivity: pd.DataFrame
+    summary: dict
+    settings: FinanceSettings
+    notes: list[str] = field(default_factory=list)
+
+
+def _phase(disposed: pd.DataFrame, moves: pd.DataFrame, earliest: pd.Series, settings: FinanceSettings,
+           notes: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Exit year of each disposal and move year of each move.
+
+    Without a cap, a disposal goes in its earliest permitted year and its teams
+    move then; a team leaving a building that stays moves in that building's
+    earliest exit year (or the earliest exit year of the programme). With
+    ``max_moves_per_year``, disposals (in order of earliest year, then id) take
+    the first year with room for all their moves; one needing more than the cap
+    takes a year of its own.
+    """
+    exit_year = earliest.reindex(disposed["asset_id"]).astype(int)
+    home = moves["from_asset_id"].astype(str).reset_index(drop=True)
+    fallback = earliest.reindex(home).to_numpy()
+    fallback = pd.Series(np.where(fallback >= 0, fallback, settings.earliest_exit_year), index=home.index)
+    move_year = home.map(exit_year).fillna(fallback).astype(int)
+    cap = settings.max_moves_per_year
+    if cap <= 0:
+        return exit_year, move_year.set_axis(moves.index)
+    counts = home.value_counts()
+    groups = pd.DataFrame({"key": list(exit_year.index) + list(set(home) - set(exit_year.index))})
+    groups["earliest"] = groups["key"].map(exit_year).fillna(groups["key"].map(fallback.groupby(home).first()))
+    groups["teams"] = groups["key"].map(counts).fillna(0).astype(int)
+    groups = groups.sort_values(["earliest", "key"], kind="stable")
+    used: dict[int, int] = {}
+    year_of = {}
+    for key, first, k in zip(groups["key"], groups["earliest"].astype(int), groups["teams"]):
+        if first < 0:  # cannot exit under these assumptions: costed as kept
+            year_of[key] = -1
+            continue
+        y = first
+        while k and used.get(y, 0) and used.get(y, 0) + k > cap:
+            y += 1
+        used[y] = used.get(y, 0) + k
+        year_of[key] = y
+        if k > cap:
+            notes.append(f"{key}: {k} team moves exceed the cap of {cap} a year; they take {year_label(y, settings)} alone")
+    delayed = sum(year_of[a] > exit_year[a] >= 0 for a in exit_year.index)
+    late = sum(year_of[a] >= settings.horizon_years for a in exit_year.index)
+    if delayed:
+        notes.append(f"the cap of {cap} moves a year delays {delayed} disposal(s) beyond their earliest year"
+                     + (f"; {late} fall beyond the horizon and save nothing within it" if late else ""))
+    exit_year = exit_year.index.to_series().map(year_of).astype(int)
+    return exit_year, home.map(year_of).astype(int).set_axis(moves.index)
+
+
+def _lines(year, partner, category: str, item_id, item, gbp, settings: FinanceSettings) -> pd.DataFrame:
+    return pd.DataFrame({"year": np.asarray(year, dtype=int), "partner": np.asarray(partner),
+                         "category": category, "item_id": np.asarray(item_id), "item": np.asarray(item),
+                         "gbp": CATEGORIES[category] * np.asarray(gbp, dtype=float)})
+
+
+def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceSettings) -> Programme:
+    """Cost a plan's disposals and moves.
+
+    Parameters
+    ----------
+    assets
+        Every asset with its register columns and ``decision`` (``dispose`` marks a disposal).
+    moves
+        One row per team move: ``occupier_id``, ``team``, ``partner``, ``fte``,
+        ``need_m2``, ``from_asset_id``, ``to_asset_id``, ``distance_km``.
+    settings
+        The finance assumptions.
+
+    Returns
+    -------
+    Programme
+        ``summary`` holds ``npv_gbp``, ``payback_year`` (label or None),
+        ``annual_saving_gbp`` (steady state, full-year effect of every disposal
+        inside the horizon), ``cashable_savings_gbp`` (over the horizon, net of
+        double running), ``capital_receipts_gbp``, ``one_off_costs_gbp``,
+        ``disposals``, ``moves`` and ``npv_turns_negative`` (within the
+        sensitivity ranges).
+    """
+    notes: list[str] = []
+    assets = assets.reset_index(drop=True)
+    moves = moves.reset_index(drop=True)
+    earliest = pd.Series(earliest_exit_year(assets, settings)[0], index=assets["asset_id"].to_numpy())
+    disposed = assets[assets["decision"] == "dispose"].reset_index(drop=True)
+    cannot = disposed["asset_id"][earliest.reindex(disposed["asset_id"]).to_numpy() < 0]
+    if len(cannot):
+        notes.append(f"{len(cannot)} disposal(s) cannot exit inside the horizon under these assumptions "
+                     f"(e.g. {', '.join(cannot.head(3))}); they are costed as kept")
+    exit_year, move_year = _phase(disposed, moves, earliest, settings, notes)
+    options = asset_options(disposed, settings, exit_year=exit_year.to_numpy())
+    columns = [c for c in ("asset_id", "name", "partner", "asset_type", "tenure", "gia_m2") if c in disposed]
+    disposals = pd.concat([disposed[columns], options.drop(columns=["asset_id", "running_cost_gbp"])], axis=1)
+    disposals.insert(disposals.columns.get_loc("exit_year") + 1, "financial_year",
+                     [year_label(y, settings) if y >= 0 else "" for y in disposals["exit_year"]])
+    disposals["running_cost_gbp"] = disposed["running_cost_gbp"].to_numpy(float)
+
+    mv = moves.copy()
+    mv["move_year"] = move_year.to_numpy()
+    mv["financial_year"] = [year_label(y, settings) for y in mv["move_year"]]
+    mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], mv["distance_km"], settings)], axis=1)
+    mv["in_horizon"] = mv["move_year"] < settings.horizon_years
+
+    h = settings.horizon_years
+    d = disposals[disposals["exit_year"] >= 0]
+    years = np.arange(h)
+    grid = d.loc[d.index.repeat(h)].assign(year=np.tile(years, len(d)))
+    grid = grid[grid["year"] >= grid["exit_year"]]
+    name = d["name"] if "name" in d else d["asset_id"]
+    parts = [
+        _lines(grid["year"], grid["partner"], "running_cost_saving", grid["asset_id"],
+               grid["name"] if "name" in grid else grid["asset_id"], grid["running_cost_gbp"], settings),
+        _lines(d["exit_year"], d["partner"], "double_running", d["asset_id"], name, d["double_running_gbp"], settings),
+        _lines(d["receipt_year"], d["partner"], "capital_receipt", d["asset_id"], name, d["receipt_gbp"], settings),
+        _lines(d["exit_year"], d["partner"], "backlog_avoided", d["asset_id"], name, d["backlog_avoided_gbp"],
+               settings),
+        _lines(d["exit_year"], d["partner"], "lease_exit_cost", d["asset_id"], name, d["exit_cost_gbp"], settings),
+        _lines(mv["move_year"], mv["partner"], "move_cost", mv["occupier_id"], mv["team"], mv["move_cost_gbp"],
+               settings),
+    ]
+    flows = pd.concat(parts, ignore_index=True)
+    flows = flows[(flows["gbp"] != 0) & (flows["year"] >= 0) & (flows["year"] < h)]
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    flows = flows.assign(_c=flows["category"].map(order)).sort_values(
+        ["year", "_c", "partner", "item_id"], kind="stable").drop(columns="_c").reset_index(drop=True)
+    flows["financial_year"] = [year_label(y, settings) for y in flows["year"]]
+    flows["discount_factor"] = discount_factor(flows["year"].to_numpy(), settings)
+    flows["pv_gbp"] = flows["gbp"] * flows["discount_factor"]
+    flows = flows[list(FLOW_COLUMNS)]
+
+    by_year = year_table(flows, settings)
+    npv = float(flows["pv_gbp"].sum())
+    payback = payback_year(flows, settings)
+    sensitivity = sensitivity_table(flows, settings)
+    ledger = partner_ledger(flows, mv, settings.sharing_rule)
+    in_h = d["exit_year"] < h
+    summary = {
+        "npv_gbp": npv,
+        "payback_year": None if payback is None else year_label(payback, settings),
+        "annual_saving_gbp": float(d.loc[in_h, "running_cost_gbp"].sum()),
+        "cashable_savings_gbp": float(flows.loc[flows["category"].isin(["running_cost_saving", "double_running"]),
+                                                "gbp"].sum()),
+        "capital_receipts_gbp": float(flows.loc[flows["category"] == "capital_receipt", "gbp"].sum()),
+        "one_off_costs_gbp": float(-flows.loc[flows["category"].isin(ONE_OFF), "gbp"].sum()),
+        "disposals": int(len(disposals)),
+        "moves": int(len(mv)),
+        "npv_turns_negative": bool(sensitivity["turns_negative"].any()) if len(sensitivity) else False,
+        "sharing_rule": settings.sharing_rule,
+    }
+    return Programme(disposals=disposals, moves=mv, flows=flows, by_year=by_year, ledger=ledger,
+                     sensitivity=sensitivity, summary=summary, settings=settings, notes=notes)
+
+
+def year_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:
+    """Categories × financial years, with net, cumulative, discount factor, PV and cashable saving rows."""
+    labels = [year_label(y, settings) for y in range(settings.horizon_years)]
+    table = (flows.pivot_table(index="category", columns="year", values="gbp", aggfunc="sum")
+             .reindex(index=list(CATEGORIES), columns=range(settings.horizon_years)).fillna(0.0))
+    df = discount_factor(np.arange(settings.horizon_years), settings)
+    net = table.sum()
+    extra = pd.DataFrame([net.to_numpy(), net.cumsum().to_numpy(), df, net.to_numpy() * df,
+                          (table.loc["running_cost_saving"] + table.loc["double_running"]).to_numpy()],
+                         index=["net", "cumulative", "discount_factor", "pv", "cashable_saving"],
+                         columns=table.columns)
+    out = pd.concat([table, extra])
+    out.columns = labels
+    return out
+
+
+def payback_year(flows: pd.DataFrame, settings: FinanceSettings) -> int | None:
+    """First 0-based year whose cumulative undiscounted net cash is > 0 and stays ≥ 0
+    to the end of the horizon (None if there is none)."""
+    net = flows.groupby("year")["gbp"].sum().reindex(range(settings.horizon_years), fill_value=0.0)
+    cumulative = net.cumsum().to_numpy()
+    tol = 1e-6
+    stays = np.flip(np.minimum.accumulate(np.flip(cumulative))) >= -tol
+    ok = np.flatnonzero(stays & (cumulative > tol))
+    return int(ok[0]) if len(ok) else None
+
+
+def npv_gbp(flows: pd.DataFrame) -> float:
+    """Net present value of a cash-flow table (sum of ``pv_gbp``)."""
+    return float(flows["pv_gbp"].sum()) if len(flows) else 0.0
+
+
+def _npv_with(flows: pd.DataFrame, settings: FinanceSettings, scale: dict[str, float] | None = None,
+              rate: float | None = None) -> float:
+    if flows.empty:
+        return 0.0
+    gbp = flows["gbp"] * flows["category"].astype(object).map(scale or {}).astype(float).fillna(1.0)
+    s = settings if rate is None else replace(settings, discount_rate=rate)
+    return float((gbp * discount_factor(flows["year"].to_numpy(), s)).sum())
+
+
+def sensitivity_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:
+    """NPV with each major assumption at the low and high end of its range (a tornado table).
+
+    ``receipts`` scales capital receipts, ``one_off_costs`` the one-off cost
+    categories, ``running_cost_saving`` the running-cost savings; ``discount_rate``
+    re-discounts every line. Rows are sorted by swing, largest first.
+    """
+    sens = settings.sensitivity
+    base = _npv_with(flows, settings)
+    rows = []
+    for name, categories in (("receipts", ["capital_receipt"]), ("one_off_costs", list(ONE_OFF)),
+                             ("running_cost_saving", ["running_cost_saving"])):
+        low, high = getattr(sens, name)
+        at = [_npv_with(flows, settings, {c: 1 + v for c in categories}) for v in (low, high)]
+        rows.append({"assumption": name, "base_setting": "as costed", "low_setting": f"{low:+.0%}",
+                     "high_setting": f"{high:+.0%}", "npv_at_low_gbp": at[0], "npv_at_high_gbp": at[1]})
+    low, high = sens.discount_rate
+    rows.append({"assumption": "discount_rate", "base_setting": f"{settings.discount_rate:.2%}",
+                 "low_setting": f"{low:.2%}", "high_setting": f"{high:.2%}",
+                 "npv_at_low_gbp": _npv_with(flows, settings, rate=low),
+                 "npv_at_high_gbp": _npv_with(flows, settings, rate=high)})
+    table = pd.DataFrame(rows)
+    table.insert(1, "base_npv_gbp", base)
+    table["npv_min_gbp"] = table[["npv_at_low_gbp", "npv_at_high_gbp"]].min(axis=1)
+    table["npv_max_gbp"] = table[["npv_at_low_gbp", "npv_at_high_gbp"]].max(axis=1)
+    table["swing_gbp"] = table["npv_max_gbp"] - table["npv_min_gbp"]
+    table["turns_negative"] = table["npv_min_gbp"] < 0
+    return table.sort_values("swing_gbp", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def partner_ledger(flows: pd.DataFrame, moves: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """Each partner's own position (present values by category) and its position under ``rule``.
+
+    * ``none``: each partner keeps its own receipts, savings and costs;
+    * ``pro-rata``: everything is pooled, then shared by each partner's share
+      of the floor area moved (m² of workspace its teams take up in new buildings);
+    * ``pooled``: everything goes into one partnership pot (a row of its own);
+      each partner's transfer is what it puts in (or draws out).
+
+    ``transfer_pv_gbp`` = allocated − own: positive, the partner gains from the
+    sharing; negative, it pays for others.
+    """
+    own = (flows.pivot_table(index="partner", columns="category", values="pv_gbp", aggfunc="sum")
+           .reindex(columns=list(CATEGORIES)).fillna(0.0))
+    partners = sorted(set(own.index) | set(moves.get("partner", pd.Series(dtype=str))))
+    own = own.reindex(partners).fillna(0.0)
+    own.columns = [f"{c}_pv_gbp" for c in own.columns]
+    ledger = own.reset_index().rename(columns={"index": "partner"})
+    ledger["own_net_pv_gbp"] = own.sum(axis=1).to_numpy()
+    total = float(ledger["own_net_pv_gbp"].sum())
+    moved = (moves.groupby("partner")["need_m2"].sum().reindex(partners).fillna(0.0)
+             if len(moves) else pd.Series(0.0, index=partners))
+    ledger["floor_area_moved_m2"] = moved.to_numpy()
+    if rule == "none":
+        ledger["share"] = np.nan
+        ledger["allocated_net_pv_gbp"] = ledger["own_net_pv_gbp"]
+    elif rule == "pro-rata":
+        share = moved / moved.sum() if moved.sum() > 0 else pd.Series(1.0 / max(len(partners), 1), index=partners)
+        ledger["share"] = share.to_numpy()
+        ledger["allocated_net_pv_gbp"] = ledger["share"] * total
+    elif rule == "pooled":
+        ledger["share"] = np.nan
+        ledger["allocated_net_pv_gbp"] = 0.0
+    else:
+        raise ValueError(f"unknown sharing rule {rule!r}")
+    ledger["transfer_pv_gbp"] = ledger["allocated_net_pv_gbp"] - ledger["own_net_pv_gbp"]
+    if rule == "pooled":
+        pot = {c: 0.0 for c in ledger.columns if c.endswith("_gbp") or c.endswith("_m2")}
+        pot.update({"partner": "Partnership pot", "allocated_net_pv_gbp": total, "transfer_pv_gbp": total,
+                    "share": np.nan})
+        ledger = pd.concat([ledger, pd.DataFrame([pot])], ignore_index=True)
+    ledger["position"] = np.where(ledger["allocated_net_pv_gbp"] > 0.5, "gains",
+                                  np.where(ledger["allocated_net_pv_gbp"] < -0.5, "pays", "even"))
+    return ledger
+
