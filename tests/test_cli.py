@@ -7,7 +7,7 @@ import pytest
 from estate.cli import cli, main
 
 
-@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"]])
+@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"], ["finance"]])
 def test_every_command_has_help(args, capsys):
     assert main([*args, "--help"]) == 0
     out = capsys.readouterr().out
@@ -56,7 +56,7 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 
 def test_cli_group_lists_commands():
-    assert {"register", "map", "access", "solve", "plan"} <= set(cli.commands)
+    assert {"register", "map", "access", "solve", "plan", "finance"} <= set(cli.commands)
 
 
 def test_access_on_the_built_in_scenario(tmp_path, capsys):
@@ -152,7 +152,7 @@ def test_plan_outputs_are_complete_and_consistent(sample_plan):
     assert (hubs["partners_after"].str.count(";") >= 1).all()
     assert {"employment_before_min", "employment_after_min", "police_front_counter_after_min"} <= set(zones.columns)
     assert len(zones) == 602
-    flows = __import__("pandas").read_csv(run / "cash_flows.csv")
+    flows = __import__("pandas").read_csv(run / "programme_lines.csv")
     assert flows["pv_gbp"].sum() == pytest.approx(s["npv_gbp"], rel=1e-9)
 
 
@@ -205,3 +205,79 @@ def test_infeasible_plan_is_explained_and_writes_nothing(tmp_path, capsys):
     assert "infeasible: team" in err and "must leave CEC-CE00013" in err and "within 0 km" in err
     assert "Traceback" not in err
     assert not (tmp_path / "o").exists() and not (tmp_path / "m").exists()
+
+
+def test_plan_workbook_opens_and_matches_the_summary(sample_plan):
+    import json
+
+    import formulas
+    from openpyxl import load_workbook
+
+    _, out, printed, _ = sample_plan
+    run = out / "run"
+    s = json.loads((run / "plan_summary.json").read_text())
+    wb = load_workbook(run / "programme.xlsx")
+    assert {"Summary", "Cash flow", "Disposals", "Moves", "Partner ledger", "Sensitivity", "Assumptions"} <= set(
+        wb.sheetnames)
+    rows = {r[0].value: r[1] for r in wb["Summary"].iter_rows(min_row=2) if r[0].value}
+    values = formulas.ExcelModel().loads(str(run / "programme.xlsx")).finish().calculate()
+
+    def shown(label: str):
+        cell = rows[label]
+        if not str(cell.value).startswith("="):
+            return cell.value
+        return values[f"'[programme.xlsx]SUMMARY'!{cell.coordinate}"].value[0, 0]
+
+    assert shown("Net present value") == pytest.approx(s["npv_gbp"], rel=1e-9)
+    assert shown("Steady-state annual running-cost saving") == pytest.approx(s["annual_saving_gbp"], rel=1e-9)
+    assert shown("Capital receipts") == pytest.approx(s["capital_receipts_gbp"], rel=1e-9)
+    assert shown("One-off costs") == pytest.approx(s["one_off_costs_gbp"], rel=1e-9)
+    assert shown("Payback year") == s["payback_year"]
+    assert shown("Disposals") == s["disposed"]
+    for name in ("cash_flow", "lines", "disposals", "moves", "ledger", "sensitivity", "assumptions", "summary"):
+        assert (run / f"programme_{name}.csv").exists()
+    assert "Partner ledger (present values" in printed and "Sensitivity of the NPV" in printed
+
+
+def test_finance_recosts_a_saved_plan_without_reoptimising(sample_plan, tmp_path, capsys):
+    import json
+    import shutil
+
+    from conftest import REPO
+
+    _, out, _, _ = sample_plan
+    saved = tmp_path / "saved"
+    shutil.copytree(out / "run", saved)
+    before = json.loads((saved / "plan_summary.json").read_text())
+    gpkg_bytes = (saved / "plan.gpkg").read_bytes()
+    text = (REPO / "models/cheshire-warrington.toml").read_text()
+    text = text.replace("discount_rate = 0.035", "discount_rate = 0.06").replace(
+        'sharing_rule = "none"', 'sharing_rule = "pro-rata"')
+    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
+    changed = tmp_path / "dearer-money.toml"
+    changed.write_text(text)
+    assert main(["finance", str(saved), "--scenario", str(changed)]) == 0
+    after = json.loads((saved / "plan_summary.json").read_text())
+    assert after["npv_gbp"] < before["npv_gbp"]  # same plan, dearer money
+    assert after["disposed"] == before["disposed"] and after["objective"] == before["objective"]
+    assert after["sharing_rule"] == "pro-rata" and after["recosted_with"] == str(changed)
+    assert (saved / "plan.gpkg").read_bytes() == gpkg_bytes
+    assert "sharing rule 'pro-rata'" in capsys.readouterr().out
+    # With the plan's own scenario the figures come back.
+    assert main(["finance", str(saved)]) == 0
+    again = json.loads((saved / "plan_summary.json").read_text())
+    assert again["npv_gbp"] == pytest.approx(before["npv_gbp"], rel=1e-12)
+
+
+def test_finance_with_bad_assumptions_names_the_parameter(sample_plan, tmp_path, capsys):
+    from conftest import REPO
+
+    _, out, _, _ = sample_plan
+    text = (REPO / "models/cheshire-warrington.toml").read_text().replace('sharing_rule = "none"',
+                                                                         'sharing_rule = "fair"')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    assert main(["finance", str(out / "run"), "--scenario", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "finance.sharing_rule" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert main(["finance", str(tmp_path / "nowhere")]) == 2

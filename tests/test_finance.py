@@ -93,3 +93,165 @@ def test_textbook_npv_to_the_penny():
     flows = pd.DataFrame({"year": [1, 2, 3, 4, 5], "gbp": [1000.0] * 5})
     flows["pv_gbp"] = flows["gbp"] * discount_factor(flows["year"].to_numpy(), fin)
     assert round(npv_gbp(flows), 2) == 3790.79
+
+
+# ---------------------------------------------------------------------------
+# Programmes costed by hand
+# ---------------------------------------------------------------------------
+NO_MOVES = pd.DataFrame(columns=["occupier_id", "team", "partner", "service", "fte", "need_m2", "from_asset_id",
+                                 "to_asset_id", "distance_km"])
+
+
+def _estate(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame([_asset(**{"partner": "P", "name": r.get("asset_id", "A"), "decision": "dispose", **r})
+                         for r in rows])
+
+
+def _moves(*rows: tuple) -> pd.DataFrame:
+    """(id, partner, fte, need_m2, from, to, km) tuples."""
+    return pd.DataFrame([{"occupier_id": o, "team": o, "partner": p, "service": "back_office", "fte": f,
+                          "need_m2": n, "from_asset_id": a, "to_asset_id": b, "distance_km": k}
+                         for o, p, f, n, a, b, k in rows])
+
+
+def test_one_freehold_disposal():
+    fin = replace(FIN, double_running_months=0.0)
+    prog = cost_programme(_estate({"running_cost_gbp": 10_000.0, "market_value_gbp": 500_000.0}), NO_MOVES, fin)
+    by_hand = 10_000 * sum(1.035 ** -t for t in range(1, 10)) + 500_000 * 0.98 / 1.035
+    assert prog.summary["npv_gbp"] == pytest.approx(by_hand, abs=0.005)
+    assert prog.summary["payback_year"] == "2028/29"
+    assert prog.summary["capital_receipts_gbp"] == pytest.approx(490_000)
+    assert prog.disposals.loc[0, "financial_year"] == "2028/29"
+
+
+def test_one_lease_exit_at_a_break():
+    fin = replace(FIN, double_running_months=0.0)
+    assets = _estate({"tenure": "leasehold", "lease_break_date": pd.Timestamp("2030-09-30"),
+                      "running_cost_gbp": 20_000.0, "gia_m2": 100.0})
+    prog = cost_programme(assets, NO_MOVES, fin)
+    # Exit 1 April 2031 = year 4; six years saved; dilapidations 100 m² × £60 × 1.2 in year 4; no receipt.
+    by_hand = 20_000 * sum(1.035 ** -t for t in range(4, 10)) - 7_200 / 1.035 ** 4
+    assert prog.summary["npv_gbp"] == pytest.approx(by_hand, abs=0.005)
+    assert prog.summary["capital_receipts_gbp"] == 0.0
+    lines = prog.flows.groupby(["year", "category"])["gbp"].sum()
+    assert lines[(4, "lease_exit_cost")] == pytest.approx(-7_200)
+    assert (prog.flows["year"] >= 4).all()
+    assert prog.summary["payback_year"] == "2031/32"
+
+
+HUB_ESTATE = _estate({"asset_id": "X", "partner": "A", "running_cost_gbp": 30_000.0, "market_value_gbp": 200_000.0},
+                     {"asset_id": "Y", "partner": "B", "running_cost_gbp": 40_000.0, "market_value_gbp": 300_000.0},
+                     {"asset_id": "H", "partner": "A", "decision": "hub"})
+HUB_MOVES = _moves(("TA", "A", 10.0, 64.0, "X", "H", 1.0), ("TB", "B", 20.0, 128.0, "Y", "H", 2.0))
+HUB_FIN = replace(FIN, discount_rate=0.0, double_running_months=0.0)
+A_OWN = 30_000 * 9 + 200_000 * 0.98 - 57_600  # 408,400
+B_OWN = 40_000 * 9 + 300_000 * 0.98 - ((2500 * 20 + 350 * 128 + 60 * 20 * 2) * 1.2)  # 537,360
+
+
+def test_moves_into_a_hub_shared_by_two_partners_and_the_ledger():
+    prog = cost_programme(HUB_ESTATE, HUB_MOVES, HUB_FIN)
+    assert prog.summary["npv_gbp"] == pytest.approx(A_OWN + B_OWN)
+    assert prog.moves.set_index("occupier_id")["move_cost_gbp"].to_dict() == pytest.approx(
+        {"TA": 57_600, "TB": 116_640})
+    own = prog.ledger.set_index("partner")
+    assert own.loc["A", "own_net_pv_gbp"] == pytest.approx(A_OWN)
+    assert own.loc["B", "own_net_pv_gbp"] == pytest.approx(B_OWN)
+    assert (own["transfer_pv_gbp"] == 0).all() and (own["position"] == "gains").all()
+
+    pro = cost_programme(HUB_ESTATE, HUB_MOVES, replace(HUB_FIN, sharing_rule="pro-rata")).ledger.set_index("partner")
+    total = A_OWN + B_OWN
+    assert pro.loc["A", "share"] == pytest.approx(1 / 3) and pro.loc["B", "share"] == pytest.approx(2 / 3)
+    assert pro.loc["A", "allocated_net_pv_gbp"] == pytest.approx(total / 3)
+    assert pro.loc["A", "transfer_pv_gbp"] == pytest.approx(total / 3 - A_OWN)  # A pays for B: -93,146.67
+    assert pro["transfer_pv_gbp"].sum() == pytest.approx(0.0, abs=1e-6)
+
+    pot = cost_programme(HUB_ESTATE, HUB_MOVES, replace(HUB_FIN, sharing_rule="pooled")).ledger.set_index("partner")
+    assert pot.loc["Partnership pot", "allocated_net_pv_gbp"] == pytest.approx(total)
+    assert pot.loc["A", "transfer_pv_gbp"] == pytest.approx(-A_OWN)
+
+
+def test_a_programme_that_pays_back_in_year_four():
+    # A licence exited in year 1 saves £10,000 a year; its team's move costs £35,000 in year 1:
+    # cumulative −25k, −15k, −5k, +5k → payback in year 4 (2031/32).
+    fin = replace(FIN, discount_rate=0.0, double_running_months=0.0, optimism_bias=0.0,
+                  relocation_gbp_per_fte=3_000.0, ict_gbp_per_fte=500.0, fit_out_gbp_per_m2=0.0,
+                  excess_travel_gbp_per_fte_km=0.0)
+    assets = _estate({"asset_id": "L", "tenure": "licence", "running_cost_gbp": 10_000.0},
+                     {"asset_id": "H", "decision": "keep"})
+    prog = cost_programme(assets, _moves(("T", "P", 10.0, 64.0, "L", "H", 3.0)), fin)
+    assert prog.by_year.loc["cumulative"].tolist()[:5] == [0.0, -25_000.0, -15_000.0, -5_000.0, 5_000.0]
+    assert prog.summary["payback_year"] == "2031/32"
+    assert prog.summary["npv_gbp"] == pytest.approx(90_000 - 35_000)
+
+
+def test_a_cap_on_moves_a_year_phases_disposals_later():
+    assets = _estate(*({"asset_id": f"D{i}", "running_cost_gbp": 10_000.0} for i in range(3)),
+                     {"asset_id": "H", "decision": "keep"})
+    moves = _moves(*((f"T{i}{j}", "P", 5.0, 32.0, f"D{i}", "H", 1.0) for i in range(3) for j in range(2)))
+    free = cost_programme(assets, moves, FIN)
+    capped = cost_programme(assets, moves, replace(FIN, max_moves_per_year=3))
+    assert free.disposals["exit_year"].tolist() == [1, 1, 1]
+    assert capped.disposals["exit_year"].tolist() == [1, 2, 3]
+    assert capped.moves.groupby("from_asset_id")["move_year"].unique().map(list).to_dict() == {
+        "D0": [1], "D1": [2], "D2": [3]}
+    assert capped.summary["npv_gbp"] < free.summary["npv_gbp"]
+    assert any("delays 2 disposal(s)" in n for n in capped.notes)
+
+
+def test_sensitivity_moves_the_npv_by_the_stated_amounts():
+    fin = replace(FIN, double_running_months=0.0)
+    prog = cost_programme(_estate({"running_cost_gbp": 10_000.0, "market_value_gbp": 500_000.0}), NO_MOVES, fin)
+    t = prog.sensitivity.set_index("assumption")
+    receipt_pv = 490_000 / 1.035
+    base = prog.summary["npv_gbp"]
+    assert t.loc["receipts", "npv_at_low_gbp"] == pytest.approx(base - 0.3 * receipt_pv)
+    assert t.loc["receipts", "npv_at_high_gbp"] == pytest.approx(base + 0.1 * receipt_pv)
+    assert t.loc["discount_rate", "npv_at_high_gbp"] == pytest.approx(
+        10_000 * sum(1.06 ** -t for t in range(1, 10)) + 490_000 / 1.06)
+    assert t.index[0] == "receipts"  # the largest swing first
+    assert not t["turns_negative"].any()
+    # A marginal programme turns negative when one-off costs run 50% over.
+    marginal = cost_programme(_estate({"asset_id": "L", "tenure": "licence", "running_cost_gbp": 10_000.0},
+                                      {"asset_id": "H", "decision": "keep"}),
+                              _moves(("T", "P", 12.0, 60.0, "L", "H", 1.0)), fin)
+    assert marginal.summary["npv_gbp"] > 0 and marginal.summary["npv_turns_negative"]
+
+
+def test_workbook_totals_are_live_formulas_equal_to_the_costing(tmp_path):
+    import formulas
+    from openpyxl import load_workbook
+
+    from estate.finance.workbook import write_workbook
+
+    prog = cost_programme(HUB_ESTATE, HUB_MOVES, replace(FIN, sharing_rule="pro-rata", double_running_months=3.0))
+    path = tmp_path / "programme.xlsx"
+    write_workbook(prog, path, scenario="hand")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Summary", "Cash flow", "Disposals", "Moves", "Partner ledger", "Sensitivity",
+                             "Assumptions", "Lines"]
+    summary = {r[0].value: r[1] for r in wb["Summary"].iter_rows(min_row=2) if r[0].value}
+    for label in ("Net present value", "Capital receipts", "One-off costs", "Steady-state annual running-cost saving",
+                  "Cashable savings over the horizon"):
+        assert str(summary[label].value).startswith("="), label
+        assert summary[label].number_format.startswith("£")
+    values = formulas.ExcelModel().loads(str(path)).finish().calculate()
+
+    def cell(sheet: str, ref: str) -> float:
+        return values[f"'[programme.xlsx]{sheet.upper()}'!{ref}"].value[0, 0]
+
+    rows = {r[0].value: r[1].coordinate for r in wb["Summary"].iter_rows(min_row=2) if r[0].value}
+    assert cell("Summary", rows["Net present value"]) == pytest.approx(prog.summary["npv_gbp"], abs=0.01)
+    assert cell("Summary", rows["Capital receipts"]) == pytest.approx(prog.summary["capital_receipts_gbp"])
+    assert cell("Summary", rows["One-off costs"]) == pytest.approx(prog.summary["one_off_costs_gbp"])
+    assert cell("Summary", rows["Steady-state annual running-cost saving"]) == pytest.approx(70_000)
+    assert cell("Summary", rows["Cashable savings over the horizon"]) == pytest.approx(
+        prog.summary["cashable_savings_gbp"])
+    ledger = wb["Partner ledger"]
+    header = [c.value for c in ledger[1]]
+    for r in ledger.iter_rows(min_row=2, max_row=3):
+        partner = r[0].value
+        expect = prog.ledger.set_index("partner").loc[partner]
+        for column in ("own_net_pv_gbp", "allocated_net_pv_gbp", "transfer_pv_gbp"):
+            ref = r[header.index(column)].coordinate
+            assert str(r[header.index(column)].value).startswith("=")
+            assert cell("Partner ledger", ref) == pytest.approx(expect[column], abs=0.01), (partner, column)

@@ -52,6 +52,11 @@ def test_built_in_scenario_loads():
         ("# POLICE = { max_disposal_share = 0.5 }", "POLICE = { max_disposal_share = 2 }",
          "plan.guardrails.POLICE.max_disposal_share"),
         ("gap = 0.005", "gap = -1", "plan.gap"),
+        ('sharing_rule = "none"', 'sharing_rule = "fair"', "finance.sharing_rule"),
+        ("receipts = [-0.3, 0.1]", "receipts = [0.1, -0.3]", "finance.sensitivity.receipts"),
+        ("discount_rate = [0.015, 0.06]", "discount_rate = [-0.01, 0.06]", "finance.sensitivity.discount_rate"),
+        ("max_moves_per_year = 0", "max_moves_per_year = -5", "finance.max_moves_per_year"),
+        ("double_running_months = 3.0", "double_running_months = 13", "finance.double_running_months"),
     ],
 )
 def test_bad_scenarios_name_the_key(tmp_path, old, new, expect):

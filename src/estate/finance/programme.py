@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from estate.finance.costs import asset_options, discount_factor, earliest_exit_year, move_costs, year_label
+from estate.finance.costs import (MOVE_COST_COLUMNS, asset_options, discount_factor, earliest_exit_year, move_costs,
+                                  year_label)
 from estate.scenario import FinanceSettings
 
 #: Cash-flow categories in reporting order, with their sign (+1 benefit, −1 cost).
@@ -161,7 +162,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
                      [year_label(y, settings) if y >= 0 else "" for y in disposals["exit_year"]])
     disposals["running_cost_gbp"] = disposed["running_cost_gbp"].to_numpy(float)
 
-    mv = moves.copy()
+    derived = [*MOVE_COST_COLUMNS, "move_year", "financial_year", "in_horizon"]  # recomputed here
+    mv = moves.drop(columns=[c for c in derived if c in moves])
     mv["move_year"] = move_year.to_numpy()
     mv["financial_year"] = [year_label(y, settings) for y in mv["move_year"]]
     mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], mv["distance_km"], settings)], axis=1)
