@@ -289,7 +289,8 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
         ("Steady-state annual running-cost saving",
          f'=SUMIFS(Disposals!{_col(dcols, "running_cost_gbp")}2:{_col(dcols, "running_cost_gbp")}{max(d_total - 1, 2)},'
          f'Disposals!{_col(dcols, "exit_year")}2:{_col(dcols, "exit_year")}{max(d_total - 1, 2)},'
-         f'"<"&Assumptions!B{h_row})', GBP),
+         f'"<"&Assumptions!B{h_row},'
+         f'Disposals!{_col(dcols, "exit_year")}2:{_col(dcols, "exit_year")}{max(d_total - 1, 2)},">=0")', GBP),
         ("Cashable savings over the horizon", f"={cells['cashable']}", GBP),
         ("Capital receipts", f"={cells['capital_receipt']}", GBP),
         ("One-off costs", "=-(" + "+".join(cells[c] for c in ONE_OFF) + ")", GBP),
