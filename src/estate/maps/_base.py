@@ -1,10 +1,4 @@
-"""Interactive folium maps of the estate, written as self-contained HTML files.
-
-Maps
-----
-register_map
-    Every partner's assets: one layer per lead partner, markers sized by floor
-    area and coloured by running cost per m².
+"""Plumbing shared by the maps: base map, legends, scales, popups, clusters, offline writing.
 
 Sensitive assets (``sensitive == True``, e.g. refuges) are never drawn: they
 are dropped before anything is rendered, so neither their coordinates nor
@@ -15,15 +9,18 @@ Markers are drawn in the browser from one compact JSON array per layer
 circles, popups and tooltips at a tenth of the file size and a twentieth of
 the writing time, which keeps 100,000 assets usable.
 
-The private helpers (base map, legend boxes, colour and size scales, popup
-tables, marker clusters, atomic writing) are meant for the plan and access
-maps to reuse.
+Every map is one self-contained HTML file: the Leaflet libraries it needs are
+inlined from ``estate/static/vendor`` (see its README), so a map opens with no
+network. Only the background tiles come from OpenStreetMap when online.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import mimetypes
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,15 +30,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.colormap import StepColormap
-from branca.element import Element
-from folium.plugins import MarkerCluster
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import Fullscreen, MarkerCluster, Search
 from folium.template import Template
 from folium.utilities import camelize
 
 from estate._io import atomic_path
 from estate.register.schema import BNG, FALSE_WORDS, WGS84
 
-__all__ = ["MapStats", "register_map"]
 
 # --------------------------------------------------------------------------
 # Tunables
@@ -97,24 +94,6 @@ _POPUP_CSS = """<style>
 
 _DASH = "–"
 
-#: Columns of schema.ASSET_COLUMNS the register map reads.
-_REGISTER_MAP_COLUMNS: tuple[str, ...] = (
-    "asset_id",
-    "partner",
-    "partners",
-    "name",
-    "asset_type",
-    "tenure",
-    "gia_m2",
-    "running_cost_gbp",
-    "market_value_gbp",
-    "backlog_maintenance_gbp",
-    "condition",
-    "services",
-    "sensitive",
-)
-
-
 @dataclass(frozen=True)
 class MapStats:
     """What a map writer produced.
@@ -135,84 +114,6 @@ class MapStats:
     markers: int
     hidden_sensitive: int
     bytes: int
-
-
-# --------------------------------------------------------------------------
-# Public maps
-# --------------------------------------------------------------------------
-
-
-def register_map(
-    assets: gpd.GeoDataFrame,
-    path: str | Path,
-    *,
-    title: str = "Joint asset register",
-) -> MapStats:
-    """Write an interactive map of the joint asset register.
-
-    One toggleable layer per lead partner, each clustering its markers so that
-    tens of thousands of assets stay responsive. Marker area is proportional to
-    floor area (``gia_m2``) and fill colour shows running cost per m²; grey
-    markers have no floor area (car parks, land) or no running cost. Sensitive
-    assets are never drawn; a note gives their number.
-
-    Parameters
-    ----------
-    assets
-        The register's ``assets`` table (``schema.ASSET_COLUMNS``), point
-        geometry in any CRS (normally EPSG:27700).
-    path
-        Output HTML file; its directory is created. Written atomically: on any
-        failure an existing file is left untouched and no partial file remains.
-    title
-        Heading shown on the map and used as the page title.
-
-    Returns
-    -------
-    MapStats
-        The path written, markers drawn, sensitive assets hidden, file size (bytes).
-
-    Raises
-    ------
-    ValueError
-        If columns the map needs are missing or the frame has no CRS.
-    """
-    shown, hidden = _split_sensitive(assets, _REGISTER_MAP_COLUMNS)
-    lat, lon = _latlon(shown)
-    shown = shown.assign(_lat=lat, _lon=lon)
-
-    gia_m2 = pd.to_numeric(shown["gia_m2"], errors="coerce")
-    cost_gbp = pd.to_numeric(shown["running_cost_gbp"], errors="coerce")
-    cost_per_m2 = _cost_per_m2(cost_gbp, gia_m2)
-    cost_cmap = _cost_colormap(cost_per_m2)
-    popup_fields = _asset_popup_fields(shown, cost_per_m2)
-    shown = shown.assign(
-        _radius=_radius_px(gia_m2),
-        _colour=_colours(cost_per_m2, cost_cmap),
-        _tooltip=_escape(shown["name"]),
-    )
-
-    fmap = _base_map(title, lat, lon)
-    marker_columns = ["_lat", "_lon", "_radius", "_colour", "_tooltip"]
-    partner_codes = shown["partner"].astype("string").str.strip().fillna("").replace("", "(none)")
-    for partner, index in shown.groupby(partner_codes, sort=True).groups.items():
-        layer = folium.FeatureGroup(name=f"{_escape_text(partner)} ({len(index):,})")
-        fields = popup_fields.loc[index]
-        rows = pd.concat([shown.loc[index, marker_columns], fields], axis=1).to_numpy().tolist()
-        _CircleMarkerCluster(rows, list(fields.columns), _MARKER_STYLE).add_to(layer)
-        layer.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-
-    cost_cmap.add_to(fmap)
-    legend = _size_legend_html() + (
-        f'<div><span style="{_swatch_css(_NO_DATA_COLOUR)}"></span> no floor area or cost</div>'
-    )
-    if hidden:
-        legend += f"<div><b>{_sensitive_note(hidden)}</b></div>"
-    _add_box(fmap, legend, corner="bottomleft")
-
-    size = _write_atomic(fmap, path)
-    return MapStats(path=Path(path), markers=len(shown), hidden_sensitive=hidden, bytes=size)
 
 
 # --------------------------------------------------------------------------
@@ -345,26 +246,6 @@ def _area(series: pd.Series) -> pd.Series:
                      index=series.index, dtype=object)
 
 
-def _asset_popup_fields(frame: pd.DataFrame, cost_per_m2: pd.Series) -> pd.DataFrame:
-    """Escaped, formatted popup values per asset; columns are the row labels."""
-    return pd.DataFrame(
-        {
-            "Asset": _escape(frame["asset_id"]),
-            "Partners": _codes(frame["partners"]),
-            "Type": _codes(frame["asset_type"]),
-            "Tenure": _codes(frame["tenure"]),
-            "GIA": _area(frame["gia_m2"]),
-            "Running cost": _money(frame["running_cost_gbp"], "/yr"),
-            "Cost per m²": _money(cost_per_m2, "/m²/yr"),
-            "Market value": _money(frame["market_value_gbp"]),
-            "Backlog": _money(frame["backlog_maintenance_gbp"]),
-            "Condition": _escape(frame["condition"], missing="not surveyed"),
-            "Services": _codes(frame["services"]),
-        },
-        index=frame.index,
-    )
-
-
 def _sensitive_note(hidden: int) -> str:
     """The note saying how many sensitive assets are left off the map."""
     sites = "site" if hidden == 1 else "sites"
@@ -377,6 +258,17 @@ def _swatch_css(colour: str, size_px: float = 10.0) -> str:
         f"display:inline-block;width:{size_px}px;height:{size_px}px;border-radius:50%;"
         f"background:{colour};border:1px solid #444;vertical-align:middle"
     )
+
+
+def _step_legend_html(cmap: StepColormap, caption: str | None = None, unit: str = "") -> str:
+    """A stepped colour scale as HTML swatches with their ranges (no JavaScript needed)."""
+    index = list(cmap.index)
+    items = []
+    for lo, hi in zip(index[:-1], index[1:]):
+        colour = cmap.rgb_hex_str(lo)
+        items.append(f'<div><span style="{_swatch_css(colour)};border-radius:2px"></span> '
+                     f'{lo:,.0f}–{hi:,.0f}{unit}</div>')
+    return f"<div><b>{_escape_text(caption or cmap.caption)}</b></div>" + "".join(items)
 
 
 def _size_legend_html(areas_m2: Iterable[float] = _SIZE_LEGEND_M2) -> str:
@@ -407,6 +299,9 @@ def _base_map(title: str, lat: np.ndarray, lon: np.ndarray) -> folium.Map:
     With no points the map is centred on Cheshire.
     """
     fmap = folium.Map(location=CHESHIRE_CENTRE, zoom_start=_EMPTY_ZOOM, control_scale=True)
+    # Leaflet alone: the jQuery, Bootstrap and icon-font links folium adds by default are not used.
+    fmap.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
+    fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.get_root().title = _escape_text(title)
     fmap.get_root().header.add_child(Element(_POPUP_CSS), name="estate_popup_css")
     if len(lat):
@@ -463,11 +358,13 @@ class _CircleMarkerCluster(MarkerCluster):
                     var row = rows[i];
                     markers[i] = L.circleMarker(
                         [row[0], row[1]],
-                        Object.assign({radius: row[2], fillColor: row[3], row: row}, style)
+                        Object.assign({radius: row[2], fillColor: row[3], row: row, title: row[4]}, style)
                     ).bindPopup(popup, {maxWidth: {{ this.popup_max_width }}})
                      .bindTooltip(row[4], {sticky: true});
+                    markers[i].estateCluster = cluster;
                 }
                 cluster.addLayers(markers);
+                window.estateSearchable = (window.estateSearchable || []).concat(markers);
             })({{ this.get_name() }});
         {% endmacro %}
         """
@@ -496,9 +393,107 @@ def _script_json(value: object) -> str:
     )
 
 
+class _SearchByName(JSCSSMixin, MacroElement):
+    """A search box over every marker registered in ``window.estateSearchable`` (by its ``title``).
+
+    Picking a name zooms to the marker (out of its cluster) and opens its popup.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                var index = L.layerGroup(window.estateSearchable || []);
+                var search = new L.Control.Search({
+                    layer: index, propertyName: 'title', initial: false, marker: false, zoom: 17,
+                    textPlaceholder: {{ this.placeholder|tojson }}, position: 'topleft',
+                    moveToLocation: function (latlng, title, map) {}
+                });
+                search.on('search:locationfound', function (e) {
+                    var m = e.layer;
+                    if (m.estateCluster && m.estateCluster.zoomToShowLayer) {
+                        m.estateCluster.zoomToShowLayer(m, function () { m.openPopup(); });
+                    } else {
+                        map.setView(m.getLatLng(), 16);
+                        m.openPopup();
+                    }
+                });
+                map.addControl(search);
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+    default_js = Search.default_js
+    default_css = Search.default_css
+
+    def __init__(self, placeholder: str = "Search by asset name") -> None:
+        super().__init__()
+        self._name = "SearchByName"
+        self.placeholder = placeholder
+
+
+def _finish(fmap: folium.Map, search: bool = True) -> None:
+    """Add the controls every map has: fullscreen and (when it has markers) search by asset name."""
+    Fullscreen(position="topleft", title="Full screen", title_cancel="Leave full screen").add_to(fmap)
+    if search:
+        _SearchByName().add_to(fmap)
+
+
+_VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+#: The file each library URL folium writes is replaced by (matched on the URL's last part).
+_VENDORED: dict[str, str] = {
+    "leaflet.js": "leaflet/leaflet.js",
+    "leaflet.css": "leaflet/leaflet.css",
+    "leaflet.markercluster.js": "markercluster/leaflet.markercluster.js",
+    "MarkerCluster.css": "markercluster/MarkerCluster.css",
+    "MarkerCluster.Default.css": "markercluster/MarkerCluster.Default.css",
+    "Control.FullScreen.min.js": "fullscreen/Control.FullScreen.js",
+    "Control.FullScreen.css": "fullscreen/Control.FullScreen.css",
+    "leaflet-search.min.js": "search/leaflet-search.min.js",
+    "leaflet-search.min.css": "search/leaflet-search.min.css",
+}
+_SCRIPT_TAG = re.compile(r'<script src="(https?://[^"]+)"></script>')
+_CSS_TAG = re.compile(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/>')
+_CSS_URL = re.compile(r"url\((['\"]?)([^)'\"#][^)'\"]*)\1\)")
+
+
+def _vendored(url: str) -> Path:
+    name = url.rsplit("/", 1)[-1]
+    if name not in _VENDORED:
+        raise ValueError(f"the map needs {url}, which estate does not ship; maps must open offline")
+    return _VENDOR / _VENDORED[name]
+
+
+def _data_uri(css_file: Path, ref: str) -> str:
+    """A CSS ``url(...)`` target as a data URI (images beside the CSS or in its ``images/`` folder)."""
+    name = ref.rsplit("/", 1)[-1]
+    for candidate in (css_file.parent / ref, css_file.parent / "images" / name, css_file.parent / name):
+        if candidate.is_file():
+            kind = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+            return f"url(data:{kind};base64,{base64.b64encode(candidate.read_bytes()).decode()})"
+    raise ValueError(f"{css_file} refers to {ref}, which is not vendored")
+
+
+def _inline(page: str) -> str:
+    """Replace every library link of a rendered map with the vendored file's text."""
+    def script(match: re.Match) -> str:
+        code = _vendored(match.group(1)).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        return f"<script>/* estate vendored: {_vendored(match.group(1)).relative_to(_VENDOR)} */\n{code}</script>"
+
+    def style(match: re.Match) -> str:
+        path = _vendored(match.group(1))
+        css = _CSS_URL.sub(lambda m: _data_uri(path, m.group(2)), path.read_text(encoding="utf-8"))
+        return f"<style>/* estate vendored: {path.relative_to(_VENDOR)} */\n{css}</style>"
+
+    page = _SCRIPT_TAG.sub(script, page)
+    return _CSS_TAG.sub(style, page)
+
+
 def _write_atomic(fmap: folium.Map, path: str | Path) -> int:
-    """Save the map to ``path`` all-or-nothing (see :func:`estate._io.atomic_path`); return bytes written."""
+    """Render the map with its libraries inlined and save it to ``path`` all-or-nothing
+    (see :func:`estate._io.atomic_path`); return bytes written."""
+    page = _inline(fmap.get_root().render())
     with atomic_path(path) as tmp:
-        fmap.save(str(tmp))
+        tmp.write_text(page, encoding="utf-8")
         size = tmp.stat().st_size
     return size

@@ -1,0 +1,1 @@
+"""The access map (written below)."""
