@@ -697,6 +697,7 @@ def _access_summary(today: Accessibility, after: Accessibility, model: Model, sc
         share_after = float(now.loc[service.code, "share_within"])
         required = model.required_share.get(service.code, std.share if std.rule == "share" else 1.0)
         out[service.code] = {
+            "name": service.name,
             "standard": standard,
             "share_before": float(before.loc[service.code, "share_within"]),
             "share_after": share_after,

@@ -15,8 +15,8 @@ left off every map, and the maps say how many.
 """
 
 from estate.maps._base import MapStats
-
-
+from estate.maps.access import access_map
+from estate.maps.plan import plan_map
 from estate.maps.register import register_map
 
 __all__ = ["MapStats", "access_map", "plan_map", "register_map"]

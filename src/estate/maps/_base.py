@@ -403,14 +403,24 @@ class _SearchByName(JSCSSMixin, MacroElement):
         """
         {% macro script(this, kwargs) %}
             (function (map) {
-                var index = L.layerGroup(window.estateSearchable || []);
+                var byTitle = {}, records = [];
+                (window.estateSearchable || []).forEach(function (m) {
+                    var t = m.options.title;
+                    if (!t || byTitle[t]) return;
+                    byTitle[t] = m;
+                    var ll = m.getLatLng();
+                    records.push({title: t, loc: [ll.lat, ll.lng]});
+                });
                 var search = new L.Control.Search({
-                    layer: index, propertyName: 'title', initial: false, marker: false, zoom: 17,
+                    sourceData: function (text, callResponse) { callResponse(records); return {abort: function () {}}; },
+                    propertyName: 'title', propertyLoc: 'loc', initial: false, marker: false, zoom: 17,
                     textPlaceholder: {{ this.placeholder|tojson }}, position: 'topleft',
                     moveToLocation: function (latlng, title, map) {}
                 });
                 search.on('search:locationfound', function (e) {
-                    var m = e.layer;
+                    var m = byTitle[e.title];
+                    if (!m) return;
+                    if (!map.hasLayer(m) && m.estateShow) m.estateShow();
                     if (m.estateCluster && m.estateCluster.zoomToShowLayer) {
                         m.estateCluster.zoomToShowLayer(m, function () { m.openPopup(); });
                     } else {
