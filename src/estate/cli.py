@@ -6,6 +6,7 @@ message and exit with status 2; they never show a traceback.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -170,10 +171,11 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     and exit year, moves as lines, zones with minutes before and after per
     service), plan_summary.json, programme.xlsx (the costed disposal
     programme) with its tables as programme_*.csv; then the register map.
-    When no plan meets the rules, says why (which zones, service or rule)
-    and exits with status 1, writing nothing.
+    It also draws the register, plan and access maps (DIR/maps/ and
+    --maps) and writes DIR/report.html, the board report. When no plan
+    meets the rules, says why (which zones, service or rule) and exits
+    with status 1, writing nothing.
     """
-    from estate.maps import register_map
     from estate.pipeline import run_plan
     from estate.plan import PlanInfeasible
     from estate.scenario import load_scenario
@@ -213,11 +215,13 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
              "met": "yes" if a["met"] else "NO"} for code, a in s["access"].items()]
     if rows:
         click.echo(pd.DataFrame(rows).to_string(index=False))
-    _progress(f"drawing the register map into {maps_dir}")
-    stats = register_map(run.access.register.assets, maps_dir / "register.html")
-    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, programme.xlsx (+ programme_*.csv), register.gpkg "
-               f"and access.parquet; "
-               f"{stats.path} ({stats.bytes / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    for name, stats in run.maps.items():  # the maps also go to the shared maps folder
+        shutil.copyfile(stats.path, maps_dir / stats.path.name)
+    sizes = ", ".join(f"{name} {stats.bytes / 1e6:.1f} MB" for name, stats in run.maps.items())
+    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, programme.xlsx (+ programme_*.csv), report.html, "
+               f"register.gpkg and access.parquet; maps in {out_dir / 'maps'} and {maps_dir} ({sizes}); "
+               f"in {time.perf_counter() - start:.1f} s")
 
 
 def _print_programme(prog) -> None:
@@ -343,6 +347,50 @@ def map_register_cmd(register_path: Path, out_path: Path) -> None:
     stats = register_map(register.assets, out_path)
     click.echo(f"Wrote {stats.path} ({stats.bytes / 1e6:.1f} MB, {stats.markers:,} markers, "
                f"{stats.hidden_sensitive} sensitive sites not shown) in {time.perf_counter() - start:.1f} s")
+
+
+def _plan_map_cmd(name: str):
+    @map_group.command(name)
+    @click.argument("plan_dir", type=click.Path(path_type=Path))
+    @click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+                  help=f"The HTML map to write  [default: PLAN_DIR/maps/{name}.html]")
+    def command(plan_dir: Path, out_path: Path | None) -> None:
+        from estate.pipeline import write_maps
+
+        start = time.perf_counter()
+        folder = out_path.parent if out_path else None
+        stats = write_maps(plan_dir, which=(name,), folder=folder)[name]
+        if out_path and stats.path != out_path:
+            stats.path.replace(out_path)
+        click.echo(f"Wrote {out_path or stats.path} ({stats.bytes / 1e6:.1f} MB, {stats.markers:,} markers, "
+                   f"{stats.hidden_sensitive} sensitive sites not shown) in {time.perf_counter() - start:.1f} s")
+
+    command.__doc__ = {
+        "plan": "Map a saved plan: kept, hub and disposed buildings, team moves, filters by partner and "
+                "decision, and the headline figures.",
+        "access": "Map a saved plan's access: minutes to the nearest site per service, before and after, with "
+                  "the standard marked and the zones made worse.",
+    }[name]
+    return command
+
+
+_plan_map_cmd("plan")
+_plan_map_cmd("access")
+
+
+@cli.command("report")
+@click.argument("plan_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="The HTML report to write  [default: PLAN_DIR/report.html]")
+def report_cmd(plan_dir: Path, out_path: Path | None) -> None:
+    """Write the board report of a saved plan: headline figures, access before and after, the
+    partner ledger, cash-flow and partner charts, the solver's status and gap, every assumption,
+    and links to the maps and the workbook."""
+    from estate.report import write_report
+
+    start = time.perf_counter()
+    path = write_report(plan_dir, out_path)
+    click.echo(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

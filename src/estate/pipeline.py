@@ -25,10 +25,12 @@ from estate.access.metrics import Accessibility, accessibility
 from estate.demand import Demand, load_zones
 from estate.finance import Programme, cost_programme
 from estate.finance.workbook import write_programme
+from estate.maps import MapStats, access_map, plan_map, register_map
 from estate.plan import Plan, make_plan
 from estate.register import Register, build_register, load_sources
 from estate.register.build import stage_register
 from estate.register.privacy import public_view
+from estate.report import write_report
 from estate.scenario import Scenario
 
 
@@ -104,6 +106,7 @@ class PlanRun:
     access: AccessRun
     plan: Plan
     out_dir: Path
+    maps: dict[str, MapStats]
 
 
 def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], None] | None = None) -> PlanRun:
@@ -112,8 +115,10 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], 
     Writes into ``out_dir``: ``register.gpkg`` (restricted: sensitive sites at
     their true location) with the rejects/warnings/merges CSVs, the access
     outputs of :func:`run_access`, ``plan.gpkg`` (layers ``assets``, ``moves``,
-    ``zones``; sensitive sites withheld), ``plan_summary.json``, and
-    ``programme.xlsx`` with its tables as ``programme_*.csv``. Raises :class:`estate.plan.PlanInfeasible` (nothing
+    ``zones``; sensitive sites withheld), ``plan_summary.json``,
+    ``programme.xlsx`` with its tables as ``programme_*.csv``, then the maps
+    (``maps/register.html``, ``plan.html``, ``access.html``) and
+    ``report.html``. Raises :class:`estate.plan.PlanInfeasible` (nothing
     written) when no plan meets the rules.
     """
     say = progress or (lambda _m: None)
@@ -126,7 +131,45 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], 
         stage_register(reg, out_dir, stack)
         _write_access(run, out_dir, stack)
         _write_plan(plan, run, out_dir, stack)
-    return PlanRun(access=run, plan=plan, out_dir=out_dir)
+    say("drawing the maps and writing the report")
+    maps = write_maps(out_dir, reg.assets)
+    write_report(out_dir)
+    return PlanRun(access=run, plan=plan, out_dir=out_dir, maps=maps)
+
+
+MAP_NAMES = ("register", "plan", "access")
+
+
+def write_maps(plan_dir: str | Path, register_assets: gpd.GeoDataFrame | None = None, *,
+               which: tuple[str, ...] = MAP_NAMES, folder: str | Path | None = None) -> dict[str, MapStats]:
+    """Draw the register, plan and access maps of a plan folder (default into ``PLAN_DIR/maps/``).
+
+    The register map uses ``register_assets`` or the folder's ``register.gpkg``.
+    """
+    plan_dir = Path(plan_dir)
+    gpkg = plan_dir / "plan.gpkg"
+    if not gpkg.exists():
+        raise EstateError(f"{gpkg}: not found; run `estate plan` first")
+    assets = pyogrio.read_dataframe(gpkg, layer="assets")
+    moves = pyogrio.read_dataframe(gpkg, layer="moves")
+    zones = pyogrio.read_dataframe(gpkg, layer="zones")
+    summary = json.loads((plan_dir / "plan_summary.json").read_text(encoding="utf-8"))
+    disposals = pd.read_csv(plan_dir / "programme_disposals.csv") if (plan_dir / "programme_disposals.csv").exists() \
+        else None
+    services = [{"code": code, "name": a.get("name", code), "mode": a["standard"]["mode"],
+                 "rule": a["standard"].get("rule", "share"), "minutes": a["standard"].get("minutes"),
+                 "share": a["standard"].get("share")} for code, a in summary.get("access", {}).items()]
+    folder = Path(folder) if folder is not None else plan_dir / "maps"
+    out = {}
+    if "register" in which:
+        if register_assets is None:
+            register_assets = pyogrio.read_dataframe(plan_dir / "register.gpkg", layer="assets")
+        out["register"] = register_map(register_assets, folder / "register.html")
+    if "plan" in which:
+        out["plan"] = plan_map(assets, moves, summary, folder / "plan.html", disposals=disposals)
+    if "access" in which:
+        out["access"] = access_map(zones, services, assets, folder / "access.html")
+    return out
 
 
 def _zones_layer(run: AccessRun, plan: Plan) -> gpd.GeoDataFrame:

@@ -678,10 +678,35 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
                   "movable_teams": int(model.problem.n_zones),
                   "team_building_options": int(len(model.pairs)), **sol.stats},
         "rules": list(model.rules.values()),
+        "plan_settings": _settings(scenario),
+        "access_caveat": _access_caveat(scenario),
         "notes": list(model.notes) + prog.notes,
     }
     return Plan(assets=out, moves=moves, occupiers=after, after=after_access, programme=prog, solution=sol,
                 summary=summary, notes=list(model.notes))
+
+
+def _settings(scenario: Scenario) -> dict:
+    """The scenario's [plan] settings as plain values, for the record and the report."""
+    from dataclasses import asdict
+
+    out = asdict(scenario.plan)
+    workspace = out.pop("workspace")
+    out.update({f"workspace.{k}": v for k, v in workspace.items()})
+    out["guardrails"] = {g["partner"]: g["max_disposal_share"] for g in out["guardrails"]}
+    out["incompatible"] = [list(p) for p in out["incompatible"]]
+    for key in ("keep_asset_types", "host_asset_types", "fixed_services", "must_keep", "must_exit"):
+        out[key] = list(out[key])
+    return out
+
+
+def _access_caveat(scenario: Scenario) -> str:
+    a = scenario.access
+    if a.engine == "straight":
+        return (f"Travel times are straight-line distance × {a.circuity:g} ÷ an average speed per mode (plus "
+                "waiting time for public transport), an approximation of real journeys; use the network or matrix "
+                "engine for routed times.")
+    return f"Travel times come from the {a.engine} engine (cutoff {a.cutoff_minutes:g} min)."
 
 
 def _access_summary(today: Accessibility, after: Accessibility, model: Model, scenario: Scenario) -> dict:
