@@ -263,3 +263,19 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared material not found at {SHARED} (set ESTATE_SHARED)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_plan(tmp_path_factory):
+    """The bare `estate plan` on the built-in scenario, run once for the tests below."""
+    import contextlib
+    import io
+
+    from estate.cli import main
+
+    out = tmp_path_factory.mktemp("plan")
+    printed, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
+        code = main(["plan", str(REPO / "models/cheshire-warrington.toml"), "--out", str(out / "run"),
+                     "--maps", str(out / "maps")])
+    return code, out, printed.getvalue(), errors.getvalue()

@@ -89,22 +89,6 @@ def test_access_with_a_bad_scenario_exits_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.fixture(scope="module")
-def sample_plan(tmp_path_factory):
-    """The bare `estate plan` on the built-in scenario, run once for the tests below."""
-    import contextlib
-    import io
-
-    from conftest import REPO
-
-    out = tmp_path_factory.mktemp("plan")
-    printed, errors = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
-        code = main(["plan", str(REPO / "models/cheshire-warrington.toml"), "--out", str(out / "run"),
-                     "--maps", str(out / "maps")])
-    return code, out, printed.getvalue(), errors.getvalue()
-
-
 def test_plan_on_the_built_in_scenario_meets_its_targets(sample_plan):
     import json
 

@@ -403,9 +403,10 @@ class _SearchByName(JSCSSMixin, MacroElement):
         """
         {% macro script(this, kwargs) %}
             (function (map) {
-                var byTitle = {}, records = [];
+                var byTitle = {}, records = [], decoder = document.createElement('textarea');
                 (window.estateSearchable || []).forEach(function (m) {
-                    var t = m.options.title;
+                    decoder.innerHTML = m.options.title || '';  // titles are HTML-escaped; search plain text
+                    var t = decoder.value;
                     if (!t || byTitle[t]) return;
                     byTitle[t] = m;
                     var ll = m.getLatLng();
@@ -413,12 +414,17 @@ class _SearchByName(JSCSSMixin, MacroElement):
                 });
                 var search = new L.Control.Search({
                     sourceData: function (text, callResponse) { callResponse(records); return {abort: function () {}}; },
-                    propertyName: 'title', propertyLoc: 'loc', initial: false, marker: false, zoom: 17,
+                    propertyName: 'title', propertyLoc: 'loc', initial: false, marker: false, zoom: 17, collapsed: false,
                     textPlaceholder: {{ this.placeholder|tojson }}, position: 'topleft',
-                    moveToLocation: function (latlng, title, map) {}
+                    moveToLocation: function (latlng, title, map) {},
+                    buildTip: function (text) {  // as text, never as HTML
+                        var tip = document.createElement('a');
+                        tip.textContent = text;
+                        return tip;
+                    }
                 });
                 search.on('search:locationfound', function (e) {
-                    var m = byTitle[e.title];
+                    var m = byTitle[e.text];
                     if (!m) return;
                     if (!map.hasLayer(m) && m.estateShow) m.estateShow();
                     if (m.estateCluster && m.estateCluster.zoomToShowLayer) {
