@@ -246,3 +246,53 @@ def test_rejects_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CRS"):
         maps.register_map(_assets().set_crs(None, allow_override=True), tmp_path / "m.html")
     assert not (tmp_path / "m.html").exists()
+
+
+def _plan_assets() -> gpd.GeoDataFrame:
+    base = _assets()
+    plan = base.assign(
+        decision=["hub", "keep", "dispose", "dispose", "keep", "keep"][: len(base)],
+        exit_year=["", "", "2028/29", "2028/29", "", ""][: len(base)],
+        in_plan=True, keep_reason="", partners_after=["CWAC;NHS", "CWAC", "", "", "POL", "CWAC"][: len(base)],
+        teams_before=1, teams_after=[2, 1, 0, 0, 1, 1][: len(base)], fte_before=5.0, fte_after=5.0)
+    return plan
+
+
+def test_plan_map_draws_decisions_moves_and_hides_sensitive_sites(tmp_path: Path) -> None:
+    assets = _plan_assets()
+    secret = assets.loc[assets["sensitive"], "asset_id"].iloc[0]
+    ids = assets["asset_id"].tolist()
+    moves = pd.DataFrame({"occupier_id": ["T1", "T2"], "team": ["Payroll", "Refuge staff"], "partner": ["CWAC", "CWAC"],
+                          "fte": [5.0, 2.0], "from_asset_id": [ids[2], secret], "to_asset_id": [ids[0], ids[0]]})
+    summary = {"assets_before": 6, "kept": 4, "hubs": 1, "hubs_today": 0, "disposed": 2, "teams_moved": 2,
+               "fte_moved": 7.0, "floor_area_released_m2": 100.0, "annual_saving_gbp": 1e6,
+               "capital_receipts_gbp": 2e6, "npv_gbp": 3e6, "horizon_years": 10, "payback_year": "2028/29",
+               "status": "optimal", "gap": 0.0}
+    stats = maps.plan_map(assets, moves, summary, tmp_path / "plan.html")
+    page = stats.path.read_text(encoding="utf-8")
+    own = _own(page)
+    assert (stats.markers, stats.hidden_sensitive) == (len(assets) - 1, 1)
+    rows = json.loads(re.search(r"var rows = (.*?);\s*// \[lat", own).group(1))
+    assert sorted(r[2] for r in rows) == sorted(d for d, s in zip(assets["decision"], assets["sensitive"]) if not s)
+    lines = json.loads(re.search(r"var moves = (.*?);\s*// \[lat0", own).group(1))
+    assert len(lines) == 1 and "Payroll" in lines[0][5]  # the refuge's move is not drawn
+    assert "Moving in" in own and "Moving out" in own and "The plan in figures" in own
+    assert "1 sensitive site not shown" in own and "larkspur" not in page.lower()
+    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page)  # every library inlined
+
+
+def test_access_map_writes_zone_minutes_once(tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    zones = gpd.GeoDataFrame({"zone_id": ["Z1", "Z2"], "population": [100.0, 200.0],
+                              "jobs_before_min": [10.0, np.nan], "jobs_after_min": [25.0, 40.0]},
+                             geometry=[box(352000, 371000, 353000, 372000), box(353000, 371000, 354000, 372000)],
+                             crs=BNG)
+    services = [{"code": "jobs", "name": "Jobs", "mode": "car", "rule": "share", "minutes": 20.0, "share": 0.9}]
+    stats = maps.access_map(zones, services, _plan_assets(), tmp_path / "access.html")
+    own = _own(stats.path.read_text(encoding="utf-8"))
+    data = json.loads(re.search(r"var zones = (.*?);\n", own).group(1))
+    assert [f["properties"]["t"] for f in data["features"]] == [[[10.0, 25.0]], [[None, 40.0]]]
+    assert own.count('"type":"Polygon"') == 2  # geometry written once, styled per view in the browser
+    assert "Jobs: 20 min by car for 90%" in own
+    assert stats.hidden_sensitive == 1
