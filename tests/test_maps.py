@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd

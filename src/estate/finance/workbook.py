@@ -198,7 +198,7 @@ def _ledger(ws: Worksheet, prog: Programme, last: int, moves_last: int) -> None:
     n = len(partners)
     own_col = get_column_letter(len(cats) + 2)
     moved_col, share_col = get_column_letter(len(cats) + 3), get_column_letter(len(cats) + 4)
-    alloc_col, transfer_col = get_column_letter(len(cats) + 5), get_column_letter(len(cats) + 6)
+    alloc_col = get_column_letter(len(cats) + 5)
     total_row = n + 2 + (1 if rule == "pooled" else 0)
     for i, partner in enumerate(partners, start=2):
         ws.cell(row=i, column=1, value=partner)

@@ -448,6 +448,16 @@ class _SearchByName(JSCSSMixin, MacroElement):
         self.placeholder = placeholder
 
 
+def _complete(fmap: folium.Map, legend: str, hidden: int, path: str | Path, markers: int) -> MapStats:
+    """Add the legend (with the sensitive-site note), the common controls, and write the map."""
+    if hidden:
+        legend += f"<div><b>{_sensitive_note(hidden)}</b></div>"
+    _add_box(fmap, legend, corner="bottomleft")
+    _finish(fmap)
+    size = _write_atomic(fmap, path)
+    return MapStats(path=Path(path), markers=markers, hidden_sensitive=hidden, bytes=size)
+
+
 def _finish(fmap: folium.Map, search: bool = True) -> None:
     """Add the controls every map has: fullscreen and (when it has markers) search by asset name."""
     Fullscreen(position="topleft", title="Full screen", title_cancel="Leave full screen").add_to(fmap)

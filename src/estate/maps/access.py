@@ -19,8 +19,8 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from estate.maps._base import (MapStats, _add_box, _base_map, _escape_text, _finish, _latlon, _script_json,
-                               _sensitive_note, _split_sensitive, _swatch_css, _write_atomic)
+from estate.maps._base import (MapStats, _base_map, _complete, _escape_text, _latlon, _script_json, _split_sensitive,
+                               _swatch_css)
 from estate.register.schema import WGS84
 
 #: Minute bins and their colours (ColorBrewer YlGnBu reversed: short trips dark).
@@ -215,9 +215,4 @@ def access_map(zones: gpd.GeoDataFrame, services: list[dict], assets: gpd.GeoDat
                 'border:1.6px dashed #000;vertical-align:middle"></span> beyond the standard</div>'
               + f"<div><b>Zones made worse</b> (minutes lost)</div><div>{worse}</div>"
               + f"<div style='margin-top:4px'><b>Standards</b></div>{standards}")
-    if hidden:
-        legend += f"<div><b>{_sensitive_note(hidden)}</b></div>"
-    _add_box(fmap, legend, corner="bottomleft")
-    _finish(fmap)
-    size = _write_atomic(fmap, path)
-    return MapStats(path=Path(path), markers=len(shown), hidden_sensitive=hidden, bytes=size)
+    return _complete(fmap, legend, hidden, path, len(shown))

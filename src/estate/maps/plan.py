@@ -18,8 +18,8 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from estate.maps._base import (MapStats, _add_box, _base_map, _escape_text, _finish, _latlon, _script_json,
-                               _sensitive_note, _split_sensitive, _write_atomic)
+from estate.maps._base import (MapStats, _add_box, _base_map, _complete, _escape_text, _latlon, _script_json,
+                               _split_sensitive)
 
 #: Decision codes in drawing order: label, colour, shape, shown at first.
 DECISIONS: dict[str, tuple[str, str, str, bool]] = {
@@ -253,11 +253,6 @@ def plan_map(assets: gpd.GeoDataFrame, moves: gpd.GeoDataFrame, summary: dict, p
     legend = "<div><b>Decision</b></div>" + "".join(
         f"<div>{d['svg']} {_escape_text(d['label'])}</div>" for d in decisions.values())
     legend += f'<div><span style="color:{MOVE_COLOUR}">&#9472;&#9472;</span> team move (old → new building)</div>'
-    if hidden:
-        legend += f"<div><b>{_sensitive_note(hidden)}</b></div>"
-    _add_box(fmap, legend, corner="bottomleft")
     _add_box(fmap, _summary_html(summary), corner="bottomright")
-    _finish(fmap)
-    size = _write_atomic(fmap, path)
-    return MapStats(path=Path(path), markers=len(shown), hidden_sensitive=hidden, bytes=size)
+    return _complete(fmap, legend, hidden, path, len(shown))
 

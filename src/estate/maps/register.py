@@ -8,10 +8,10 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from estate.maps._base import (_MARKER_STYLE, _NO_DATA_COLOUR, MapStats, _add_box, _area, _base_map,
-                               _CircleMarkerCluster, _codes, _colours, _cost_colormap, _cost_per_m2, _escape,
-                               _escape_text, _finish, _latlon, _money, _radius_px, _sensitive_note,
-                               _size_legend_html, _split_sensitive, _step_legend_html, _swatch_css, _write_atomic)
+from estate.maps._base import (_MARKER_STYLE, _NO_DATA_COLOUR, MapStats, _area, _base_map, _CircleMarkerCluster,
+                               _codes, _colours, _complete, _cost_colormap, _cost_per_m2, _escape, _escape_text,
+                               _latlon, _money, _radius_px, _size_legend_html, _split_sensitive, _step_legend_html,
+                               _swatch_css)
 
 #: Columns of schema.ASSET_COLUMNS the register map reads.
 _REGISTER_MAP_COLUMNS: tuple[str, ...] = (
@@ -96,13 +96,7 @@ def register_map(
     legend = _step_legend_html(cost_cmap) + _size_legend_html() + (
         f'<div><span style="{_swatch_css(_NO_DATA_COLOUR)}"></span> no floor area or cost</div>'
     )
-    if hidden:
-        legend += f"<div><b>{_sensitive_note(hidden)}</b></div>"
-    _add_box(fmap, legend, corner="bottomleft")
-
-    _finish(fmap)
-    size = _write_atomic(fmap, path)
-    return MapStats(path=Path(path), markers=len(shown), hidden_sensitive=hidden, bytes=size)
+    return _complete(fmap, legend, hidden, path, len(shown))
 
 
 
