@@ -265,3 +265,26 @@ def test_finance_with_bad_assumptions_names_the_parameter(sample_plan, tmp_path,
     assert "finance.sharing_rule" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert main(["finance", str(tmp_path / "nowhere")]) == 2
+
+
+def test_finance_rewrites_the_report_with_the_new_figures(sample_plan, tmp_path):
+    import shutil
+
+    from conftest import REPO
+
+    _, out, _, _ = sample_plan
+    saved = tmp_path / "saved"
+    shutil.copytree(out / "run", saved)
+    text = (REPO / "models/cheshire-warrington.toml").read_text().replace("discount_rate = 0.035",
+                                                                         "discount_rate = 0.08")
+    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
+    changed = tmp_path / "eight-percent.toml"
+    changed.write_text(text)
+    assert main(["finance", str(saved), "--scenario", str(changed)]) == 0
+    import json
+
+    npv = json.loads((saved / "plan_summary.json").read_text())["npv_gbp"]
+    shown = f"£{npv / 1e6:,.1f}m"
+    assert shown in (saved / "report.html").read_text(encoding="utf-8")
+    assert shown in (saved / "maps" / "plan.html").read_text(encoding="utf-8")
+    assert "8.0%" in (saved / "report.html").read_text(encoding="utf-8")

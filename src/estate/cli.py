@@ -258,8 +258,9 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
 
     PLAN_DIR holds the outputs of `estate plan` (plan.gpkg, plan_summary.json).
     Edit the [finance] table of a scenario file (or a copy) and point --scenario
-    at it. Writes programme.xlsx, programme_*.csv and an updated
-    plan_summary.json into PLAN_DIR (or --out).
+    at it. Writes programme.xlsx, programme_*.csv, an updated
+    plan_summary.json and report.html into PLAN_DIR (or --out), and redraws
+    the plan map's figures in PLAN_DIR/maps.
     """
     import json
 
@@ -278,7 +279,7 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
     scenario = load_scenario(scenario_path)
     prog, _ = recost_plan(plan_dir, scenario, out_dir, progress=_progress)
     _print_programme(prog)
-    click.echo(f"\nWrote {(out_dir or plan_dir) / 'programme.xlsx'}, programme_*.csv and plan_summary.json "
+    click.echo(f"\nWrote {(out_dir or plan_dir) / 'programme.xlsx'}, programme_*.csv, plan_summary.json and report.html "
                f"in {time.perf_counter() - start:.1f} s")
 
 

@@ -213,14 +213,15 @@ def write_summary(summary: dict, out_dir: Path, stack: ExitStack) -> Path:
 
 #: Keys of ``plan_summary.json`` that come from the programme costing.
 FINANCE_KEYS = ("annual_saving_gbp", "npv_gbp", "payback_year", "capital_receipts_gbp", "one_off_costs_gbp",
-                "cashable_savings_gbp", "npv_turns_negative", "sharing_rule")
+                "cashable_savings_gbp", "npv_turns_negative", "sharing_rule", "discount_rate", "horizon_years")
 
 
 def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | None = None,
                 progress: Callable[[str], None] | None = None) -> tuple[Programme, dict]:
     """Re-cost a saved plan (``plan.gpkg`` and ``plan_summary.json`` in ``plan_dir``) under the
-    scenario's finance assumptions, without re-optimising; writes the workbook, its CSVs and the
-    updated summary into ``out_dir`` (default ``plan_dir``)."""
+    scenario's finance assumptions, without re-optimising; writes the workbook, its CSVs, the
+    updated summary and the report into ``out_dir`` (default ``plan_dir``, where the plan map's
+    figures are redrawn too)."""
     say = progress or (lambda _m: None)
     plan_dir = Path(plan_dir)
     gpkg, summary_path = plan_dir / "plan.gpkg", plan_dir / "plan_summary.json"
@@ -246,6 +247,10 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
     with ExitStack() as stack:
         write_summary(summary, out_dir, stack)
         write_programme(prog, out_dir, stack, scenario=scenario.name, plan_summary=summary)
+    say("rewriting the report" + (" and the plan map" if out_dir == plan_dir else ""))
+    write_report(out_dir)
+    if out_dir == plan_dir and (plan_dir / "maps").is_dir():  # its summary panel shows the figures
+        write_maps(plan_dir, which=("plan",))
     return prog, summary
 
 

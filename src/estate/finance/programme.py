@@ -214,6 +214,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
         "moves": int(len(mv)),
         "npv_turns_negative": bool(sensitivity["turns_negative"].any()) if len(sensitivity) else False,
         "sharing_rule": settings.sharing_rule,
+        "discount_rate": settings.discount_rate,
+        "horizon_years": settings.horizon_years,
     }
     return Programme(disposals=disposals, moves=mv, flows=flows, by_year=by_year, ledger=ledger,
                      sensitivity=sensitivity, summary=summary, settings=settings, notes=notes)
