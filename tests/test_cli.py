@@ -7,7 +7,9 @@ import pytest
 from estate.cli import cli, main
 
 
-@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"], ["finance"]])
+@pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"],
+                                  ["finance"], ["report"],
+                                  ["map", "plan"], ["map", "access"]])
 def test_every_command_has_help(args, capsys):
     assert main([*args, "--help"]) == 0
     out = capsys.readouterr().out
@@ -56,7 +58,7 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 
 def test_cli_group_lists_commands():
-    assert {"register", "map", "access", "solve", "plan", "finance"} <= set(cli.commands)
+    assert {"register", "map", "access", "solve", "plan", "finance", "report"} <= set(cli.commands)
 
 
 def test_access_on_the_built_in_scenario(tmp_path, capsys):
@@ -288,3 +290,18 @@ def test_finance_rewrites_the_report_with_the_new_figures(sample_plan, tmp_path)
     assert shown in (saved / "report.html").read_text(encoding="utf-8")
     assert shown in (saved / "maps" / "plan.html").read_text(encoding="utf-8")
     assert "8.0%" in (saved / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_and_maps_rebuild_from_a_saved_plan(sample_plan, tmp_path, capsys):
+    _, out, _, _ = sample_plan
+    run = out / "run"
+    assert main(["report", str(run), "--out", str(tmp_path / "board.html")]) == 0
+    assert "Headline figures" in (tmp_path / "board.html").read_text(encoding="utf-8")
+    for name in ("plan", "access"):
+        target = tmp_path / f"{name}-again.html"
+        assert main(["map", name, str(run), "--out", str(target)]) == 0
+        assert target.stat().st_size > 100_000
+    assert "sensitive sites not shown" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    assert main(["map", "plan", str(tmp_path / "nowhere")]) == 2
+    assert "run `estate plan` first" in capsys.readouterr().err

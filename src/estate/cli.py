@@ -72,10 +72,12 @@ def cli() -> None:
     """estate: plan a partnership's public buildings as one estate.
 
     `estate plan` runs everything on the built-in sample: the joint register
-    from every partner's file, travel times, and the optimised plan of hubs,
-    disposals and moves. Each stage also runs alone: `estate register`,
-    `estate access`, `estate solve` (a generic location problem) and
-    `estate map register`.
+    from every partner's file, travel times, the optimised plan of hubs,
+    disposals and moves, its costing (programme.xlsx), the maps and the board
+    report. Each stage also runs alone: `estate register`, `estate access`,
+    `estate solve` (a generic location problem), `estate finance PLAN_DIR`
+    (re-cost under new assumptions), `estate map register|plan|access` and
+    `estate report PLAN_DIR`.
     """
 
 
@@ -359,11 +361,8 @@ def _plan_map_cmd(name: str):
         from estate.pipeline import write_maps
 
         start = time.perf_counter()
-        folder = out_path.parent if out_path else None
-        stats = write_maps(plan_dir, which=(name,), folder=folder)[name]
-        if out_path and stats.path != out_path:
-            stats.path.replace(out_path)
-        click.echo(f"Wrote {out_path or stats.path} ({stats.bytes / 1e6:.1f} MB, {stats.markers:,} markers, "
+        stats = write_maps(plan_dir, which=(name,), paths={name: out_path} if out_path else None)[name]
+        click.echo(f"Wrote {stats.path} ({stats.bytes / 1e6:.1f} MB, {stats.markers:,} markers, "
                    f"{stats.hidden_sensitive} sensitive sites not shown) in {time.perf_counter() - start:.1f} s")
 
     command.__doc__ = {

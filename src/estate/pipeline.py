@@ -141,8 +141,9 @@ MAP_NAMES = ("register", "plan", "access")
 
 
 def write_maps(plan_dir: str | Path, register_assets: gpd.GeoDataFrame | None = None, *,
-               which: tuple[str, ...] = MAP_NAMES, folder: str | Path | None = None) -> dict[str, MapStats]:
-    """Draw the register, plan and access maps of a plan folder (default into ``PLAN_DIR/maps/``).
+               which: tuple[str, ...] = MAP_NAMES, paths: dict[str, Path] | None = None) -> dict[str, MapStats]:
+    """Draw the register, plan and access maps of a plan folder (default ``PLAN_DIR/maps/<name>.html``,
+    or the file ``paths[name]``).
 
     The register map uses ``register_assets`` or the folder's ``register.gpkg``.
     """
@@ -159,16 +160,16 @@ def write_maps(plan_dir: str | Path, register_assets: gpd.GeoDataFrame | None = 
     services = [{"code": code, "name": a.get("name", code), "mode": a["standard"]["mode"],
                  "rule": a["standard"].get("rule", "share"), "minutes": a["standard"].get("minutes"),
                  "share": a["standard"].get("share")} for code, a in summary.get("access", {}).items()]
-    folder = Path(folder) if folder is not None else plan_dir / "maps"
+    target = {name: Path((paths or {}).get(name, plan_dir / "maps" / f"{name}.html")) for name in MAP_NAMES}
     out = {}
     if "register" in which:
         if register_assets is None:
             register_assets = pyogrio.read_dataframe(plan_dir / "register.gpkg", layer="assets")
-        out["register"] = register_map(register_assets, folder / "register.html")
+        out["register"] = register_map(register_assets, target["register"])
     if "plan" in which:
-        out["plan"] = plan_map(assets, moves, summary, folder / "plan.html", disposals=disposals)
+        out["plan"] = plan_map(assets, moves, summary, target["plan"], disposals=disposals)
     if "access" in which:
-        out["access"] = access_map(zones, services, assets, folder / "access.html")
+        out["access"] = access_map(zones, services, assets, target["access"])
     return out
 
 
