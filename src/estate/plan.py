@@ -45,7 +45,7 @@ from shapely import linestrings
 
 from estate._errors import EstateError
 from estate.access.metrics import Accessibility, accessibility
-from estate.finance import Programme, asset_options, cost_programme, discount_factor, move_cost_gbp
+from estate.finance import Programme, asset_options, cost_programme, discount_factor, gbp_millions, move_cost_gbp
 from estate.locate.problem import CLOSED, EXTRA, FREE, OPEN, X, Y, LocationProblem, SideConstraints
 from estate.locate.solve import Solution, Start, solve
 from estate.scenario import PlanSettings, Scenario, Service
@@ -326,6 +326,23 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
     engine_asset = assets["asset_id"].isin(sites["asset_id"]).to_numpy()
     home_pair = pairs["site"].to_numpy() == teams["home"].to_numpy()[pairs["team"].to_numpy()]
     fixed = model.occupiers[model.occupiers["fixed"]]
+    asset_pos = pd.Series(np.arange(len(assets)), index=assets["asset_id"].astype(str))
+    by_mode: dict[str, tuple] = {}  # the access table's rows of a mode, as positions, read once
+
+    def rows_of(mode: str) -> tuple:
+        if mode not in by_mode:
+            rows = access[access["mode"] == mode]
+            site_ids = rows["site_id"].astype(str).to_numpy()
+            zpos = zone_pos.reindex(rows["zone_id"].astype(str).to_numpy()).to_numpy()
+            spos = site_of_asset.reindex(site_ids).to_numpy()
+            apos = asset_pos.reindex(site_ids).to_numpy()
+            ok = ~np.isnan(zpos) & ~np.isnan(apos)
+            in_engine = ~np.isnan(spos)
+            by_mode[mode] = (np.where(ok, zpos, 0).astype(int), np.where(ok, apos, 0).astype(int),
+                             np.where(in_engine, spos, 0).astype(int), in_engine, ok,
+                             rows["minutes"].to_numpy(float))
+        return by_mode[mode]
+
     for service in scenario.services:
         std = service.standard
         if std is None:
@@ -357,25 +374,15 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
         extra_start.append(home_of_service[team_sites].astype(float))
 
         # Travel times to the candidate and sure delivery points.
-        rows = access[access["mode"] == std.mode]
-        site_ids = rows["site_id"].astype(str).to_numpy()
-        zpos = zone_pos.reindex(rows["zone_id"].astype(str).to_numpy()).to_numpy()
-        spos = site_of_asset.reindex(site_ids).to_numpy()
-        minutes = rows["minutes"].to_numpy(float)
-        sure_by_asset = pd.Series(sure_asset, index=assets["asset_id"].astype(str)).reindex(site_ids).fillna(False)
-        sure = sure_by_asset.to_numpy(bool).copy()
-        in_engine = ~np.isnan(spos)
-        spos_i = np.where(in_engine, spos, 0).astype(int)
-        sure |= in_engine & sure_site[spos_i]
+        zp, apos, spos_i, in_engine, ok, minutes = rows_of(std.mode)
+        sure = sure_asset[apos] | (in_engine & sure_site[spos_i])
         cand_y = in_engine & site_by_asset[spos_i]
         cand_d = in_engine & (d_of_site[spos_i] >= 0)
-        ok = ~np.isnan(zpos)
         base = today.zone_service[today.zone_service["service"] == service.code].set_index("zone_id")["minutes"]
         if std.rule == "share":
             threshold = np.full(len(zone_ids), std.minutes)
         else:
             threshold = base.reindex(zone_ids).to_numpy(float) + 1e-6  # NaN: no site in reach today, no rule
-        zp = np.where(ok, zpos, 0).astype(int)
         near = ok & (minutes <= threshold[zp])
         covered_sure = np.zeros(len(zone_ids), bool)
         covered_sure[zp[near & sure]] = True
@@ -396,8 +403,7 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
             reach[open_zone] = True
             model.unreachable[service.code] = ~reach
             if need > population[open_zone].sum():  # even with every possible delivery point
-                model.rules[label] = _rule_text(service, required) + " (cannot be met)"
-                _access_infeasible_marker(side, label)
+                model.rules[label] = _rule_text(service, required) + " (cannot be met)"  # explain() stops here
                 continue
             if need <= 0:
                 model.rules[label] = _rule_text(service, required)
@@ -433,11 +439,6 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
 def _engine_mask(by_asset: np.ndarray, assets: pd.DataFrame, sites: pd.DataFrame) -> np.ndarray:
     """``by_asset`` (aligned with assets) read in engine site order."""
     return pd.Series(by_asset, index=assets["asset_id"].astype(str)).reindex(sites["asset_id"]).to_numpy(bool)
-
-
-def _access_infeasible_marker(side: SideConstraints, label: str) -> None:
-    """A row no solution meets (0 ≥ 1), so a standard that cannot be met shows as infeasible."""
-    side.add_rows(label, np.zeros(0), Y, np.zeros(0, np.int64), np.zeros(0), 1.0, np.inf, 1)
 
 
 def _rule_text(service: Service, required: float) -> str:
@@ -707,6 +708,25 @@ def _access_caveat(scenario: Scenario) -> str:
                 "waiting time for public transport), an approximation of real journeys; use the network or matrix "
                 "engine for routed times.")
     return f"Travel times come from the {a.engine} engine (cutoff {a.cutoff_minutes:g} min)."
+
+
+def headline_figures(summary: dict) -> list[tuple[str, str]]:
+    """The plan's headline figures as (label, text), from ``plan_summary.json``: one wording for
+    the plan map's panel and the board report."""
+    gap = summary.get("gap")
+    return [
+        ("Assets", f"{summary['assets_before']:,} → {summary['kept']:,} kept"),
+        ("Disposed of", f"{summary['disposed']:,}"),
+        ("Hubs", f"{summary['hubs']:,} ({summary.get('hubs_today', 0):,} shared today)"),
+        ("Teams moved", f"{summary.get('teams_moved', 0):,} ({summary.get('fte_moved', 0):,.0f} FTE)"),
+        ("Floor area released", f"{summary.get('floor_area_released_m2', 0):,.0f} m²"),
+        ("Annual saving", gbp_millions(summary["annual_saving_gbp"])),
+        ("Capital receipts", gbp_millions(summary["capital_receipts_gbp"])),
+        ("One-off costs", gbp_millions(summary.get("one_off_costs_gbp"))),
+        ("NPV", f"{gbp_millions(summary['npv_gbp'])} over {summary.get('horizon_years', '')} years"),
+        ("Payback", summary.get("payback_year") or "not within the horizon"),
+        ("Optimiser", f"{summary['status']}, gap {'n/a' if gap is None else f'{gap:.2%}'}"),
+    ]
 
 
 def _access_summary(today: Accessibility, after: Accessibility, model: Model, scenario: Scenario) -> dict:

@@ -57,6 +57,14 @@ ASSET_OPTION_COLUMNS = (
 )
 
 
+def gbp_millions(value: float | None) -> str:
+    """An amount as ``£12.3m`` (``-£1.2m`` when negative, ``–`` when missing); rounding never shows ``-£0.0m``."""
+    if value is None or value != value:
+        return "–"
+    sign = "-" if round(value / 1e6, 1) < 0 else ""
+    return f"{sign}£{abs(value) / 1e6:,.1f}m"
+
+
 def discount_factor(year: np.ndarray | int, settings: FinanceSettings) -> np.ndarray:
     """``(1 + rate) ** -year`` for 0-based financial years."""
     return (1.0 + settings.discount_rate) ** -np.asarray(year, dtype=float)
