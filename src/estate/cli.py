@@ -15,6 +15,7 @@ import click
 import pandas as pd
 
 from estate._errors import EstateError
+from estate.finance.costs import gbp_millions as _gbp_m
 
 DEFAULT_SOURCES = Path("data/assets/partners.toml")
 DEFAULT_REGISTER_DIR = Path("out/register")
@@ -24,11 +25,6 @@ DEFAULT_SCENARIO = Path("models/cheshire-warrington.toml")
 
 def _progress(message: str) -> None:
     click.echo(f"  · {message}", err=True)
-
-
-def _gbp_m(value: float) -> str:
-    sign = "-" if round(value / 1e6, 1) < 0 else ""
-    return f"{sign}£{abs(value) / 1e6:,.1f}m"
 
 
 def _print_quality(register) -> None:

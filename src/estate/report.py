@@ -24,6 +24,8 @@ import pandas as pd  # noqa: E402
 
 from estate._errors import EstateError  # noqa: E402
 from estate._io import atomic_path  # noqa: E402
+from estate.finance import gbp_millions as _m  # noqa: E402
+from estate.plan import headline_figures  # noqa: E402
 
 #: Cash-flow categories as the report names them, with chart colours.
 _CATEGORIES = {
@@ -51,12 +53,6 @@ img{max-width:100%}
 
 def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def _m(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{'-' if round(value / 1e6, 1) < 0 else ''}£{abs(value) / 1e6:,.1f}m"
 
 
 def _png(fig) -> str:
@@ -140,18 +136,7 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
     path = Path(path) if path is not None else plan_dir / "report.html"
 
     gap = s.get("gap")
-    cards = [
-        ("Assets", f"{s['assets_before']:,} → {s['kept']:,}"),
-        ("Disposed of", f"{s['disposed']:,}"),
-        ("Hubs", f"{s['hubs']:,}"),
-        ("Floor area released", f"{s.get('floor_area_released_m2', 0):,.0f} m²"),
-        ("Annual saving", _m(s["annual_saving_gbp"])),
-        ("NPV", _m(s["npv_gbp"])),
-        ("Payback", s.get("payback_year") or "beyond the horizon"),
-        ("Capital receipts", _m(s["capital_receipts_gbp"])),
-        ("One-off costs", _m(s.get("one_off_costs_gbp"))),
-        ("Teams moved", f"{s.get('teams_moved', 0):,} ({s.get('fte_moved', 0):,.0f} FTE)"),
-    ]
+    cards = headline_figures(s)
     access_rows = pd.DataFrame([
         {"service": a.get("name", code),
          "standard": (f"{a['standard']['minutes']:g} min by {a['standard']['mode'].replace('_', ' ')}"

@@ -20,6 +20,7 @@ from folium.template import Template
 
 from estate.maps._base import (MapStats, _add_box, _base_map, _complete, _escape_text, _latlon, _script_json,
                                _split_sensitive)
+from estate.plan import headline_figures
 
 #: Decision codes in drawing order: label, colour, shape, shown at first.
 DECISIONS: dict[str, tuple[str, str, str, bool]] = {
@@ -179,19 +180,7 @@ _FILTER_CSS = """<style>
 
 
 def _summary_html(summary: dict) -> str:
-    gap = summary.get("gap")
-    rows = [
-        ("Assets", f"{summary['assets_before']:,} → {summary['kept']:,} kept"),
-        ("Hubs", f"{summary['hubs']:,} ({summary.get('hubs_today', 0):,} shared today)"),
-        ("Disposed of", f"{summary['disposed']:,}"),
-        ("Teams moved", f"{summary.get('teams_moved', 0):,} ({summary.get('fte_moved', 0):,.0f} FTE)"),
-        ("Floor area released", f"{summary.get('floor_area_released_m2', 0):,.0f} m²"),
-        ("Annual saving", f"£{summary['annual_saving_gbp'] / 1e6:,.1f}m"),
-        ("Capital receipts", f"£{summary['capital_receipts_gbp'] / 1e6:,.1f}m"),
-        ("NPV", f"£{summary['npv_gbp'] / 1e6:,.1f}m over {summary.get('horizon_years', '')} years"),
-        ("Payback", summary.get("payback_year") or "not within the horizon"),
-        ("Optimiser", f"{summary['status']}, gap {'n/a' if gap is None else f'{gap:.2%}'}"),
-    ]
+    rows = headline_figures(summary)
     body = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{_escape_text(k)}</th>"
                    f"<td>{_escape_text(v)}</td></tr>" for k, v in rows)
     return f"<div><b>The plan in figures</b></div><table>{body}</table>"
