@@ -17,6 +17,7 @@ network. Only the background tiles come from OpenStreetMap when online.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import mimetypes
@@ -500,19 +501,22 @@ def _data_uri(css_file: Path, ref: str) -> str:
     raise ValueError(f"{css_file} refers to {ref}, which is not vendored")
 
 
+@functools.lru_cache(maxsize=None)
+def _inlined(url: str) -> str:
+    """The ``<script>`` or ``<style>`` element that replaces a library link (read once per process)."""
+    path = _vendored(url)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".css":
+        css = _CSS_URL.sub(lambda m: _data_uri(path, m.group(2)), text)
+        return f"<style>/* estate vendored: {path.relative_to(_VENDOR)} */\n{css}</style>"
+    code = text.replace("</script", "<\\/script")
+    return f"<script>/* estate vendored: {path.relative_to(_VENDOR)} */\n{code}</script>"
+
+
 def _inline(page: str) -> str:
     """Replace every library link of a rendered map with the vendored file's text."""
-    def script(match: re.Match) -> str:
-        code = _vendored(match.group(1)).read_text(encoding="utf-8").replace("</script", "<\\/script")
-        return f"<script>/* estate vendored: {_vendored(match.group(1)).relative_to(_VENDOR)} */\n{code}</script>"
-
-    def style(match: re.Match) -> str:
-        path = _vendored(match.group(1))
-        css = _CSS_URL.sub(lambda m: _data_uri(path, m.group(2)), path.read_text(encoding="utf-8"))
-        return f"<style>/* estate vendored: {path.relative_to(_VENDOR)} */\n{css}</style>"
-
-    page = _SCRIPT_TAG.sub(script, page)
-    return _CSS_TAG.sub(style, page)
+    page = _SCRIPT_TAG.sub(lambda m: _inlined(m.group(1)), page)
+    return _CSS_TAG.sub(lambda m: _inlined(m.group(1)), page)
 
 
 def _write_atomic(fmap: folium.Map, path: str | Path) -> int:
