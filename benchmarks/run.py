@@ -111,11 +111,9 @@ def _case_access_england() -> dict:
 
 def _case_plan_sample() -> dict:
     """The bare `estate plan` pipeline (register → access → plan, outputs written), as README's main job."""
-    from estate.pipeline import run_plan
-    from estate.scenario import load_scenario
-
-    from estate.pipeline import write_maps
+    from estate.pipeline import run_plan, write_maps
     from estate.report import write_report
+    from estate.scenario import load_scenario
 
     scenario = load_scenario(REPO / "models/cheshire-warrington.toml")
     with tempfile.TemporaryDirectory() as tmp:

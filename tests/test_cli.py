@@ -7,6 +7,21 @@ import pytest
 from estate.cli import cli, main
 
 
+def scenario_copy(folder, name: str, *changes: tuple[str, str]):
+    """The built-in scenario with ``(old, new)`` text changes, written to ``folder/name``;
+    its data paths point back into the repository."""
+    from conftest import REPO
+
+    text = (REPO / "models/cheshire-warrington.toml").read_text()
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
 @pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"],
                                   ["finance"], ["report"],
                                   ["map", "plan"], ["map", "access"]])
@@ -81,11 +96,7 @@ def test_access_on_the_built_in_scenario(tmp_path, capsys):
 
 
 def test_access_with_a_bad_scenario_exits_2(tmp_path, capsys):
-    from conftest import REPO
-
-    text = (REPO / "models/cheshire-warrington.toml").read_text().replace('mode = "car", rule', 'mode = "tram", rule')
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text)
+    bad = scenario_copy(tmp_path, "bad.toml", ('mode = "car", rule', 'mode = "tram", rule'))
     assert main(["access", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "'tram' has no speed" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -179,13 +190,8 @@ def test_plan_is_deterministic(sample_plan):
 
 
 def test_infeasible_plan_is_explained_and_writes_nothing(tmp_path, capsys):
-    from conftest import REPO
-
-    text = (REPO / "models/cheshire-warrington.toml").read_text()
-    text = text.replace("must_exit = []", 'must_exit = ["CEC-CE00013"]').replace("max_move_km = 10.0", "max_move_km = 0.0")
-    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
-    bad = tmp_path / "tight.toml"
-    bad.write_text(text)
+    bad = scenario_copy(tmp_path, "tight.toml", ("must_exit = []", 'must_exit = ["CEC-CE00013"]'),
+                        ("max_move_km = 10.0", "max_move_km = 0.0"))
     assert main(["plan", str(bad), "--out", str(tmp_path / "o"), "--maps", str(tmp_path / "m")]) == 1
     err = capsys.readouterr().err
     assert "infeasible: team" in err and "must leave CEC-CE00013" in err and "within 0 km" in err
@@ -229,19 +235,13 @@ def test_finance_recosts_a_saved_plan_without_reoptimising(sample_plan, tmp_path
     import json
     import shutil
 
-    from conftest import REPO
-
     _, out, _, _ = sample_plan
     saved = tmp_path / "saved"
     shutil.copytree(out / "run", saved)
     before = json.loads((saved / "plan_summary.json").read_text())
     gpkg_bytes = (saved / "plan.gpkg").read_bytes()
-    text = (REPO / "models/cheshire-warrington.toml").read_text()
-    text = text.replace("discount_rate = 0.035", "discount_rate = 0.06").replace(
-        'sharing_rule = "none"', 'sharing_rule = "pro-rata"')
-    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
-    changed = tmp_path / "dearer-money.toml"
-    changed.write_text(text)
+    changed = scenario_copy(tmp_path, "dearer-money.toml", ("discount_rate = 0.035", "discount_rate = 0.06"),
+                            ('sharing_rule = "none"', 'sharing_rule = "pro-rata"'))
     assert main(["finance", str(saved), "--scenario", str(changed)]) == 0
     after = json.loads((saved / "plan_summary.json").read_text())
     assert after["npv_gbp"] < before["npv_gbp"]  # same plan, dearer money
@@ -256,13 +256,9 @@ def test_finance_recosts_a_saved_plan_without_reoptimising(sample_plan, tmp_path
 
 
 def test_finance_with_bad_assumptions_names_the_parameter(sample_plan, tmp_path, capsys):
-    from conftest import REPO
 
     _, out, _, _ = sample_plan
-    text = (REPO / "models/cheshire-warrington.toml").read_text().replace('sharing_rule = "none"',
-                                                                         'sharing_rule = "fair"')
-    bad = tmp_path / "bad.toml"
-    bad.write_text(text)
+    bad = scenario_copy(tmp_path, "bad.toml", ('sharing_rule = "none"', 'sharing_rule = "fair"'))
     assert main(["finance", str(out / "run"), "--scenario", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "finance.sharing_rule" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -272,16 +268,10 @@ def test_finance_with_bad_assumptions_names_the_parameter(sample_plan, tmp_path,
 def test_finance_rewrites_the_report_with_the_new_figures(sample_plan, tmp_path):
     import shutil
 
-    from conftest import REPO
-
     _, out, _, _ = sample_plan
     saved = tmp_path / "saved"
     shutil.copytree(out / "run", saved)
-    text = (REPO / "models/cheshire-warrington.toml").read_text().replace("discount_rate = 0.035",
-                                                                         "discount_rate = 0.08")
-    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
-    changed = tmp_path / "eight-percent.toml"
-    changed.write_text(text)
+    changed = scenario_copy(tmp_path, "eight-percent.toml", ("discount_rate = 0.035", "discount_rate = 0.08"))
     assert main(["finance", str(saved), "--scenario", str(changed)]) == 0
     import json
 
