@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance for estate (default 60)")
     parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap for estate (default 0)")
     parser.add_argument("--solver", default="highs", help="solver passed to estate's solve (default highs)")
+    parser.add_argument("--method", choices=["lagrangian", "radius"], default="lagrangian",
+                        help="p-median method: Lagrangian branch-and-bound (default) or the radius MIP by --solver")
     parser.add_argument("--spopt", action="store_true", help="also time spopt's PMedian on pmed instances")
     parser.add_argument("--spopt-limit", type=float, default=300.0, help="seconds per instance for spopt (default 300)")
     parser.add_argument("--spopt-gap", type=float, default=0.0,
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
 
-    print(f"shared: {shared}   time limit {args.time_limit:g} s   gap {args.gap:g}"
+    print(f"shared: {shared}   time limit {args.time_limit:g} s   gap {args.gap:g}   p-median {args.method}"
           + (f"   spopt limit {args.spopt_limit:g} s" if args.spopt else ""), flush=True)
     totals = {}
     spopt_stop_n = math.inf  # spopt is skipped for instances with n ≥ this
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             try:
                 sol = solve(pr, inst.objective, p=inst.p, single_source=inst.single_source, gap=args.gap,
-                            time_limit=args.time_limit, solver=args.solver)
+                            time_limit=args.time_limit, solver=args.solver, method=args.method)
                 status, objective, gap = sol.status, sol.objective, sol.gap
                 build_s, solve_s = getattr(sol, "build_seconds", None), getattr(sol, "solve_seconds", None)
             except Exception as exc:  # report and carry on with the next instance

@@ -22,6 +22,16 @@ def solver(request):
     return request.param
 
 
+#: How a p-median is solved: Lagrangian branch-and-bound (no MIP solver), or the radius MIP by each solver.
+P_MEDIAN_WAYS = [{"method": "lagrangian"}, {"method": "radius", "solver": "highs"},
+                 {"method": "radius", "solver": "cbc"}]
+
+
+@pytest.fixture(params=P_MEDIAN_WAYS, ids=["lagrangian", "radius-highs", "radius-cbc"])
+def p_median_way(request):
+    return request.param
+
+
 def test_single_source_costs_more_than_splitting(solver):
     # Sites A (capacity 3) and B (capacity 5); three zones of weight 2.
     # Split: A takes z1 and one unit of z2 (cost 1 each), B takes z3 (1) and one unit of z2 (10): 2+1+10+2 = 15.
@@ -44,9 +54,9 @@ def test_fixed_costs_trade_against_assignment(solver):
     assert result.objective == pytest.approx(10.0) and list(result.open_sites) == [0, 1]
 
 
-def test_p_median_on_a_line(solver):
+def test_p_median_on_a_line(p_median_way):
     # p = 2 on 0..40: open 10 and 30 (or 0/30, 10/40...): 10 + 0 + 10 + 0 + 10 = 30 is optimal.
-    result = solve(LocationProblem.from_cost_matrix(LINE_COSTS), "p-median", p=2, solver=solver)
+    result = solve(LocationProblem.from_cost_matrix(LINE_COSTS), "p-median", p=2, **p_median_way)
     assert result.status == "optimal" and result.objective == pytest.approx(30.0)
     assert result.gap == 0.0 and result.bound == pytest.approx(30.0)
 
@@ -65,11 +75,11 @@ def test_cover_and_max_cover_on_a_line(solver):
     assert best.objective == pytest.approx(10.0) and list(best.open_sites) == [3]  # 30 covers 20, 30, 40
 
 
-def test_forced_open_and_closed_sites(solver):
+def test_forced_open_and_closed_sites(p_median_way):
     problem = LocationProblem.from_cost_matrix(LINE_COSTS)
     problem.status[1] = -1  # 10 closed
     problem.status[0] = 1  # 0 forced open
-    result = solve(problem, "p-median", p=2, solver=solver)
+    result = solve(problem, "p-median", p=2, **p_median_way)
     assert 0 in result.open_sites and 1 not in result.open_sites
     # With 0 open the best second site is 30: 0 + 10 + 10 + 0 + 10 = 30.
     assert result.objective == pytest.approx(30.0)

@@ -293,11 +293,15 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Solver time limit, seconds.")
 @click.option("--gap", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Relative optimality gap at which to stop (0 proves optimality).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
+              help="MIP solver (every objective but a p-median solved by the Lagrangian method).")
+@click.option("--method", type=click.Choice(["lagrangian", "radius"]), default="lagrangian", show_default=True,
+              help="p-median only: Lagrangian branch-and-bound, or the radius MIP through --solver.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for open_sites.csv, assignments.csv and summary.json.")
 def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | None, max_cost: float | None,
-              single_source: bool, time_limit: float | None, gap: float, solver: str, out_dir: Path) -> None:
+              single_source: bool, time_limit: float | None, gap: float, solver: str, method: str,
+              out_dir: Path) -> None:
     """Solve a generic location problem given as three CSV files.
 
     An infeasible problem is reported with its reason (for example zones no
@@ -310,7 +314,7 @@ def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | N
     _progress(f"{objective}: {problem.n_zones:,} zones, {problem.n_sites:,} sites, "
               f"{len(problem.pair_zone):,} pairs")
     solution = solve(problem, objective, p=p, max_cost=max_cost, single_source=single_source,
-                     time_limit=time_limit, gap=gap, solver=solver)
+                     time_limit=time_limit, gap=gap, solver=solver, method=method)
     summary = write_solution(problem, solution, out_dir)
     if solution.status == "infeasible":
         click.echo(f"infeasible: {solution.explanation}", err=True)

@@ -56,10 +56,18 @@ def p_median_heuristic(problem: LocationProblem, p: int, max_passes: int = 50,
         best = np.minimum(best, d[:, j])
     if not np.isfinite(best).all():
         return None
-    open_sites = np.array(sorted(chosen))
+    return p_median_swap(problem, np.array(sorted(chosen)), d, max_passes)
+
+
+def p_median_swap(problem: LocationProblem, open_sites: np.ndarray, d: np.ndarray, max_passes: int = 50
+                  ) -> np.ndarray:
+    """Improve a set of open sites by best single swaps until none lowers the cost
+    (or ``max_passes``). ``d`` is the dense cost matrix (:func:`dense_costs`)."""
+    allowed = problem.status != CLOSED
     fixed = set(np.flatnonzero(problem.status == OPEN))
+    open_sites = np.sort(np.asarray(open_sites))
     for _ in range(max_passes):
-        improved = _best_swap(d, w, open_sites, allowed, fixed)
+        improved = _best_swap(d, problem.weight, open_sites, allowed, fixed)
         if improved is None:
             break
         open_sites = improved

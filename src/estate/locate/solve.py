@@ -21,11 +21,15 @@ import numpy as np
 import pandas as pd
 
 from estate.locate import formulate
-from estate.locate.heuristics import dense_costs, p_median_heuristic, reduce_cover, single_source_heuristic
+from estate.locate.heuristics import (dense_costs, p_median_heuristic, p_median_swap, reduce_cover,
+                                      single_source_heuristic)
+from estate.locate.lagrange import p_median_branch_and_bound
 from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, LocationProblem, ProblemError
 
 #: Set-cover reductions (pairwise subset tests) run up to this many zones.
 COVER_REDUCTION_LIMIT = 5_000
+#: How a p-median is solved: Lagrangian branch-and-bound, or the radius MIP.
+P_MEDIAN_METHODS = ("lagrangian", "radius")
 
 
 @dataclass
@@ -92,7 +96,7 @@ def explain_infeasible(problem: LocationProblem, objective: str, p: int | None =
 
 def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max_cost: float | None = None,
           single_source: bool = False, time_limit: float | None = None, gap: float = 0.0,
-          solver: str = "highs", start: Start | None = None) -> Solution:
+          solver: str = "highs", start: Start | None = None, method: str = "lagrangian") -> Solution:
     """Solve ``problem`` for ``objective`` (see ``DESIGN.md``, "Location problem contract").
 
     Parameters
@@ -116,6 +120,10 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     start
         min-cost only: a feasible solution to start from (HiGHS); by default the
         single-source heuristic's, when the problem has no side constraints.
+    method
+        p-median only: ``lagrangian`` (default), a branch-and-bound on Lagrangian
+        bounds (:mod:`estate.locate.lagrange`, no MIP solver), or ``radius``, the
+        radius formulation solved by ``solver``.
 
     Returns
     -------
@@ -127,10 +135,14 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
         raise ProblemError(f"{objective} needs p, the number of sites to open")
     if objective in ("cover", "max-cover") and max_cost is None:
         raise ProblemError(f"{objective} needs max_cost, the coverage threshold")
+    if method not in P_MEDIAN_METHODS:
+        raise ProblemError(f"unknown p-median method {method!r}; expected one of {list(P_MEDIAN_METHODS)}")
     started = time.perf_counter()
     reason = explain_infeasible(problem, objective, p, max_cost, single_source)
     if reason:
         return _infeasible(problem, reason, solver, time.perf_counter() - started)
+    if objective == "p-median" and method == "lagrangian":
+        return _solve_p_median_lagrangian(problem, p, time_limit, gap, started)
     if objective == "p-median":
         return _solve_p_median(problem, p, time_limit, gap, solver, started)
     reductions = {}
@@ -450,3 +462,29 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
     sol.solve_seconds = solve_seconds
     sol.stats = {"rounds": rounds, "rows": milp.A.shape[0], "columns": milp.A.shape[1]}
     return sol
+
+
+def _solve_p_median_lagrangian(problem: LocationProblem, p: int, time_limit: float | None, gap: float,
+                               started: float) -> Solution:
+    """Greedy + interchange for an incumbent, then Lagrangian branch-and-bound to prove it
+    (or to ``gap``). Build seconds are the heuristic's; solve seconds the search's."""
+    d = dense_costs(problem)
+    incumbent = p_median_heuristic(problem, p, d=d) if d is not None else None
+    improve = (lambda sites: p_median_swap(problem, sites, d)) if d is not None else None
+    build = time.perf_counter() - started
+    deadline = None if time_limit is None else started + time_limit
+    result = p_median_branch_and_bound(problem, p, incumbent, gap=gap, deadline=deadline, improve=improve)
+    bound = result.bound if np.isfinite(result.bound) else None
+    stats = {"method": "lagrangian", "nodes": result.nodes, "root_bound": result.root_bound,
+             "sites_fixed_closed_at_root": result.fixed_closed, "sites_fixed_open_at_root": result.fixed_open}
+    if result.open_sites is None:
+        reason = ("no set of p sites serves every zone" if result.status == "infeasible"
+                  else f"no solution found before the time limit ({result.seconds:.1f} s)")
+        return Solution(result.status, None, bound, None, "lagrangian", build, result.seconds, np.zeros(0, int),
+                        pd.DataFrame(columns=["zone", "site", "share"]), reason, stats)
+    assign = _assign_nearest(problem, result.open_sites)
+    value = _value(problem, "p-median", result.open_sites, assign)
+    gap_value = _gap(value, bound, result.status)
+    status = "feasible" if result.status == "optimal" and gap_value is not None and gap_value > 1e-9 else result.status
+    return Solution(status, value, bound, gap_value, "lagrangian", build, result.seconds, result.open_sites,
+                    assign, stats=stats)
