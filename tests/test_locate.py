@@ -218,3 +218,25 @@ def test_a_stop_at_the_requested_gap_is_not_called_optimal():
     sol = solve(problem, "min-cost", single_source=True, gap=0.5)
     assert sol.gap is not None
     assert (sol.status == "optimal") == (sol.gap == 0.0)
+
+
+def test_single_source_heuristic_swaps_a_site_that_dropping_cannot_fix():
+    # Two zones of weight 1, three sites. From {A} alone (fixed 5, zones at 4 + 4: 13) no site can
+    # be dropped, but swapping A for B (fixed 1, zones at 1 + 1) gives 3; C (zones at 9) never pays.
+    from estate.locate.heuristics import _swap_sites
+
+    costs = np.array([[4.0, 1.0, 9.0], [4.0, 1.0, 9.0]])
+    problem = LocationProblem.from_cost_matrix(costs, fixed_cost=[5.0, 1.0, 1.0])
+    cost = costs * problem.weight[:, None]
+    cap = np.full(3, 2.0)
+
+    def total(mask, site):
+        return float(problem.fixed_cost[mask].sum() + cost[np.arange(2), site].sum())
+
+    mask, site = _swap_sites(problem, cost, cap, np.array([True, False, False]), np.array([0, 0]), total)
+    assert list(np.flatnonzero(mask)) == [1] and list(site) == [1, 1] and total(mask, site) == 3.0
+    # The whole heuristic, from every site open, reaches the same answer.
+    from estate.locate.heuristics import single_source_heuristic
+
+    open_sites, site_of_zone = single_source_heuristic(problem)
+    assert list(open_sites) == [1] and list(site_of_zone) == [1, 1]

@@ -17,6 +17,8 @@ DENSE_LIMIT = 25_000_000
 #: The single-source heuristic's drop and swap steps cost O(sites² × zones) and
 #: O(zones²) per pass, so it runs only on problems up to this many cells.
 SINGLE_SOURCE_LIMIT = 20_000
+#: The site-swap phase improves this many of the best-looking swaps by local moves each pass.
+SWAP_TRIES = 5
 
 
 def dense_costs(problem: LocationProblem) -> np.ndarray | None:
@@ -198,8 +200,42 @@ def single_source_heuristic(problem: LocationProblem) -> tuple[np.ndarray, np.nd
             break
         best, open_mask, site = trial_best
     site = _improve(cost, w, cap, open_mask, site)
+    open_mask, site = _swap_sites(problem, cost, cap, open_mask, site, total)
     open_mask = open_mask & np.isin(np.arange(problem.n_sites), site) | (problem.status == OPEN)
     return np.flatnonzero(open_mask), site
+
+
+def _swap_sites(problem: LocationProblem, cost: np.ndarray, cap: np.ndarray, open_mask: np.ndarray,
+                site: np.ndarray, total, passes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Close one open site and open a closed one while that lowers the total.
+
+    Each swap is judged by the regret assignment against the current sites' own
+    regret assignment (like with like); the best is kept only if, after local
+    moves, it beats the current solution.
+    """
+    w = problem.weight
+    best = total(open_mask, site)
+    for _ in range(passes):
+        base = _regret_assign(cost, w, cap, open_mask)
+        target = total(open_mask, base) if base is not None else np.inf
+        trials = []
+        shut = np.flatnonzero(open_mask & (problem.status != OPEN))
+        for j in np.flatnonzero(~open_mask & (problem.status != CLOSED)):
+            for k in shut:
+                mask = open_mask.copy()
+                mask[k], mask[j] = False, True
+                s = _regret_assign(cost, w, cap, mask)
+                if s is not None and (value := total(mask, s)) < target - 1e-9:
+                    trials.append((value, len(trials), mask, s))
+        improved = None
+        for _, _, mask, s in sorted(trials, key=lambda t: t[:2])[:SWAP_TRIES]:
+            s = _improve(cost, w, cap, mask, s)
+            if (value := total(mask, s)) < best - 1e-9 and (improved is None or value < improved[0]):
+                improved = (value, mask, s)
+        if improved is None:
+            break
+        best, open_mask, site = improved
+    return open_mask, site
 
 
 def reduce_cover(problem: LocationProblem, max_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
