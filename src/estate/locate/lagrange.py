@@ -15,7 +15,7 @@ the bound; a site whose penalty lifts the bound past the incumbent is fixed,
 which removes most sites at the root. The search branches on one site (open /
 closed), best bound first, each child re-optimising λ from its parent's.
 
-Why not HiGHS on the radius model: on OR-Library pmed36 (800 vertices, p = 80)
+Why not HiGHS on the radius model: on OR-Library pmed36 (800 vertices, p = 10)
 the LP bound is 1.0% below the optimum; HiGHS needs 171.6 s to close the gap
 because each node's LP has about 30,000 rows, while a node here costs a few
 milliseconds. Measured figures are in ``docs/locate.md``.
