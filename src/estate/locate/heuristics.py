@@ -116,7 +116,8 @@ def _regret_assign(cost: np.ndarray, weight: np.ndarray, capacity: np.ndarray, o
     """Each zone to an open site with room, largest regret first; None if some zone fits nowhere."""
     c = np.where(open_mask[None, :], cost, np.inf)
     part = np.sort(c, axis=1)[:, :2] if c.shape[1] > 1 else np.c_[c, np.full(len(c), np.inf)]
-    regret = np.where(np.isfinite(part[:, 1]), part[:, 1] - part[:, 0], 1e18)
+    with np.errstate(invalid="ignore"):  # inf - inf where a zone reaches no open site; replaced below
+        regret = np.where(np.isfinite(part[:, 1]), part[:, 1] - part[:, 0], 1e18)
     left = capacity.astype(float).copy()
     site = np.full(len(weight), -1)
     for z in np.argsort(-regret, kind="stable"):
