@@ -101,9 +101,11 @@ class _Search:
 
     # -- pruning ---------------------------------------------------------------------------------
     def exact_cut(self) -> float:
-        """A node with a bound above this cannot hold a strictly better solution."""
-        slack = 1.0 if self.pairs.integral else 0.0
-        return self.ub - slack + 1e-7 * max(1.0, abs(self.ub))
+        """A node with a bound above this cannot hold a better solution: better by 1 or more
+        for whole-number costs, by more than a relative 1e-9 otherwise (so ties do not branch on)."""
+        if self.pairs.integral:
+            return self.ub - 1.0 + 1e-7 * max(1.0, abs(self.ub))
+        return self.ub - 1e-9 * max(1.0, abs(self.ub))
 
     def pruned(self, bound: float) -> bool:
         """Whether a node with ``bound`` can be closed; records gap closures."""
