@@ -136,6 +136,18 @@ def test_solve_command_writes_the_contract(tmp_path, capsys):
     assert (out / "assignments.csv").read_text().splitlines()[0] == "zone_id,site_id,share"
 
 
+@pytest.mark.parametrize("method, solver", [("lagrangian", "lagrangian"), ("radius", "highs")])
+def test_solve_command_p_median_methods(tmp_path, method, solver):
+    s, d, c = _write(tmp_path)
+    out = tmp_path / method
+    assert main(["solve", "--sites", s, "--demand", d, "--costs", c, "--objective", "p-median", "--p", "1",
+                 "--method", method, "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    # p = 1 (C closed, A cannot reach z3): B alone, 5·1 + 1·2 + 2·1 = 9.
+    assert (summary["objective"], summary["status"], summary["solver"]) == (9.0, "optimal", solver)
+    assert (out / "open_sites.csv").read_text().split() == ["site_id", "B"]
+
+
 def test_solve_command_explains_an_unreachable_zone(tmp_path, capsys):
     s, d, c = _write(tmp_path, costs="zone_id,site_id,cost\nz1,A,1\nz2,A,4\nz3,C,0\n")
     assert main(["solve", "--sites", s, "--demand", d, "--costs", c, "--objective", "min-cost",
