@@ -70,9 +70,9 @@ class _Pairs:
         #: ``incumbent - 1`` cannot hold a better solution.
         self.integral = bool(np.all(self.wc == np.round(self.wc))) and bool(np.all(np.abs(self.wc) < 2 ** 52))
 
-    def value(self, is_open: np.ndarray, keep: np.ndarray | None = None) -> float:
+    def value(self, is_open: np.ndarray) -> float:
         """Σ_i min over open sites of w_i·c_ij (inf if a zone has none)."""
-        idx = np.flatnonzero(is_open[self.site] if keep is None else is_open[self.site] & keep)
+        idx = np.flatnonzero(is_open[self.site])
         zones, first = np.unique(self.zone[idx], return_index=True)
         if len(zones) < self.n:
             return np.inf
@@ -104,7 +104,7 @@ class _Search:
         """A node with a bound above this cannot hold a better solution: better by 1 or more
         for whole-number costs, by more than a relative 1e-9 otherwise (so ties do not branch on)."""
         if self.pairs.integral:
-            return self.ub - 1.0 + 1e-7 * max(1.0, abs(self.ub))
+            return self.ub - 1.0 + min(0.5, 1e-9 * max(1.0, abs(self.ub)))  # room for rounding in the bound
         return self.ub - 1e-9 * max(1.0, abs(self.ub))
 
     def pruned(self, bound: float) -> bool:
