@@ -140,7 +140,8 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     started = time.perf_counter()
     reason = explain_infeasible(problem, objective, p, max_cost, single_source)
     if reason:
-        return _infeasible(problem, reason, solver, time.perf_counter() - started)
+        by = "lagrangian" if objective == "p-median" and method == "lagrangian" else solver
+        return _infeasible(problem, reason, by, time.perf_counter() - started)
     if objective == "p-median" and method == "lagrangian":
         return _solve_p_median_lagrangian(problem, p, time_limit, gap, started)
     if objective == "p-median":
