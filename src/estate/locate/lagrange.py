@@ -72,9 +72,10 @@ class _Pairs:
 
     def value(self, is_open: np.ndarray) -> float:
         """Σ_i min over open sites of w_i·c_ij (inf if a zone has none)."""
-        idx = np.flatnonzero(is_open[self.site])
-        zones, first = np.unique(self.zone[idx], return_index=True)
-        if len(zones) < self.n:
+        idx = np.flatnonzero(is_open[self.site])  # still sorted by zone, then cost
+        zone = self.zone[idx]
+        first = np.r_[True, zone[1:] != zone[:-1]] if len(idx) else np.zeros(0, bool)
+        if first.sum() < self.n:
             return np.inf
         return float(self.wc[idx[first]].sum())
 
@@ -86,6 +87,20 @@ class _Node:
     closed: np.ndarray
     opened: np.ndarray
     depth: int
+
+
+@dataclass
+class _View:
+    """A node's working data, built once: the pairs that can matter (open-able sites, none
+    dearer than a forced-open site), the free sites, the forced-open ones, and how many free
+    sites S takes."""
+
+    zone: np.ndarray
+    site: np.ndarray
+    wc: np.ndarray
+    free: np.ndarray
+    opened: np.ndarray
+    k: int
 
 
 class _Search:
@@ -124,49 +139,45 @@ class _Search:
         return value
 
     # -- the Lagrangian --------------------------------------------------------------------------
-    def _active(self, closed: np.ndarray, opened: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pairs that can matter in a node: open-able sites, and no dearer than a forced-open site."""
+    def view(self, node: _Node) -> _View:
+        """The node's working data (see :class:`_View`)."""
         pr = self.pairs
-        keep = ~closed[pr.site]
-        if opened.any():
+        keep = ~node.closed[pr.site]
+        if node.opened.any():
             cap = np.full(pr.n, np.inf)
-            on = opened[pr.site]
+            on = node.opened[pr.site]
             np.minimum.at(cap, pr.zone[on], pr.wc[on])
             keep &= pr.wc <= cap[pr.zone]
-        return pr.zone[keep], pr.site[keep], pr.wc[keep]
+        opened = np.flatnonzero(node.opened)
+        return _View(pr.zone[keep], pr.site[keep], pr.wc[keep], np.flatnonzero(~node.closed & ~node.opened),
+                     opened, self.p - len(opened))
 
-    def _evaluate(self, lam, zone, site, wc, free, opened_idx, k):
+    def _evaluate(self, lam: np.ndarray, v: _View):
         """L(λ), the sites S, ρ, and the subgradient."""
-        r = wc - lam[zone]
+        r = v.wc - lam[v.zone]
         neg = r < 0
-        rho = np.bincount(site[neg], r[neg], minlength=self.pairs.m)
-        rf = rho[free]
-        if 0 < k < len(free):
-            pick = free[np.argpartition(rf, k - 1)[:k]]
+        rho = np.bincount(v.site[neg], r[neg], minlength=self.pairs.m)
+        if 0 < v.k < len(v.free):
+            pick = v.free[np.argpartition(rho[v.free], v.k - 1)[:v.k]]
         else:
-            pick = free[:k]
-        chosen = np.concatenate([opened_idx, pick])
+            pick = v.free[:v.k]
+        chosen = np.concatenate([v.opened, pick])
         bound = float(lam.sum() + rho[chosen].sum())
         in_s = np.zeros(self.pairs.m, bool)
         in_s[chosen] = True
-        g = 1.0 - np.bincount(zone[neg & in_s[site]], minlength=self.pairs.n)
+        g = 1.0 - np.bincount(v.zone[neg & in_s[v.site]], minlength=self.pairs.n)
         return bound, in_s, rho, g
 
-    def ascend(self, node: _Node, iterations: int, mu: float):
+    def ascend(self, node: _Node, v: _View, iterations: int, mu: float):
         """Subgradient ascent from ``node.lam``. Returns the best bound, its λ,
         how often each site was in S, and whether the node was closed."""
-        closed, opened = node.closed, node.opened
-        zone, site, wc = self._active(closed, opened)
-        free = np.flatnonzero(~closed & ~opened)
-        opened_idx = np.flatnonzero(opened)
-        k = self.p - len(opened_idx)
         lam = node.lam.astype(float)
         best, best_lam = -np.inf, lam
         share = np.zeros(self.pairs.m)
         stall, done_iterations = 0, 0
         for it in range(iterations):
             done_iterations = it + 1
-            bound, in_s, _, g = self._evaluate(lam, zone, site, wc, free, opened_idx, k)
+            bound, in_s, _, g = self._evaluate(lam, v)
             share += in_s
             if node.depth == 0 and it % 10 == 0 and (value := self.offer(in_s)) < self.seen[0]:
                 self.seen = (value, in_s)
@@ -188,22 +199,28 @@ class _Search:
             lam = np.maximum(lam + mu * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm * g, 0.0)
         return best, best_lam, share / max(done_iterations, 1), False
 
-    def penalties(self, node: _Node, lam: np.ndarray):
+    def penalties(self, v: _View, lam: np.ndarray):
         """Bound, S, and each free site's bound if forced the other way."""
-        zone, site, wc = self._active(node.closed, node.opened)
-        free = np.flatnonzero(~node.closed & ~node.opened)
-        opened_idx = np.flatnonzero(node.opened)
-        k = self.p - len(opened_idx)
-        bound, in_s, rho, _ = self._evaluate(lam, zone, site, wc, free, opened_idx, k)
+        bound, in_s, rho, _ = self._evaluate(lam, v)
         flip = np.full(self.pairs.m, -np.inf)
-        in_free = free[in_s[free]]
-        out_free = free[~in_s[free]]
+        in_free = v.free[in_s[v.free]]
+        out_free = v.free[~in_s[v.free]]
         if len(in_free) and len(out_free):
             flip[out_free] = bound + rho[out_free] - rho[in_free].max()
             flip[in_free] = bound - rho[in_free] + rho[out_free].min()
         elif len(in_free):  # every free site is needed: closing one leaves fewer than p
             flip[in_free] = np.inf
         return bound, in_s, flip
+
+    def settled(self, opened: np.ndarray, free: np.ndarray) -> bool:
+        """Whether a node needs no search: it cannot hold p sites, or holds exactly p (then offered)."""
+        n_open, n_free = int(opened.sum()), int(free.sum())
+        if n_open > self.p or n_open + n_free < self.p:
+            return True
+        if n_open == self.p or n_open + n_free == self.p:
+            self.offer(opened | free if n_open < self.p else opened)
+            return True
+        return False
 
     def late(self) -> bool:
         """Whether the deadline has passed."""
@@ -225,29 +242,25 @@ class _Search:
             if self.pruned(node.bound):
                 continue
             nodes += 1
-            n_open, n_free = int(node.opened.sum()), int((~node.closed & ~node.opened).sum())
-            if n_open > self.p or n_open + n_free < self.p:
-                continue
-            if n_open + n_free == self.p:
-                self.offer(~node.closed)
+            if self.settled(node.opened, ~node.closed & ~node.opened):
                 continue
             first = nodes == 1
-            bound, lam, share, done = self.ascend(node, ROOT_ITERATIONS if first else NODE_ITERATIONS,
+            v = self.view(node)
+            bound, lam, share, done = self.ascend(node, v, ROOT_ITERATIONS if first else NODE_ITERATIONS,
                                                   2.0 if first else 0.5)
             node.lam = lam
             node.bound = max(node.bound, bound)
+            if first:
+                root_bound = node.bound
             if self.late() and not (done or self.pruned(node.bound)):  # unfinished: its bound still counts
                 heapq.heappush(heap, (node.bound, -node.depth, counter, node))
-                root_bound = node.bound if first else root_bound
                 timed_out = True
                 break
             if done or self.pruned(node.bound):
-                if first:
-                    root_bound = node.bound
                 continue
             if first and self.improve is not None and self.seen[1] is not None:
                 self.offer(_mask(self.improve(np.flatnonzero(self.seen[1])), self.pairs.m))
-            bound, in_s, flip = self.penalties(node, lam)
+            bound, in_s, flip = self.penalties(v, lam)
             self.offer(in_s)
             free = ~node.closed & ~node.opened
             cut = self.exact_cut()
@@ -255,13 +268,9 @@ class _Search:
             force = free & in_s & (flip > cut)
             node.closed, node.opened = node.closed | close, node.opened | force
             if first:
-                root_bound, fixed = node.bound, (int(close.sum()), int(force.sum()))
+                fixed = (int(close.sum()), int(force.sum()))
             free &= ~(close | force)
-            n_open, n_free = int(node.opened.sum()), int(free.sum())
-            if n_open > self.p or n_open + n_free < self.p:
-                continue
-            if n_open == self.p or n_open + n_free == self.p:
-                self.offer(node.opened | free if n_open < self.p else node.opened)
+            if self.settled(node.opened, free):
                 continue
             # Branch on the free site the multipliers were least sure about.
             cand = np.flatnonzero(free)
