@@ -37,6 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from estate.locate.instances import FAMILY_DIRS, family_files, load_family, shared_dir  # noqa: E402
+from estate.locate.problem import P_MEDIAN_METHODS  # noqa: E402
+from estate.locate.solve import solve  # noqa: E402
 
 FAMILIES = list(FAMILY_DIRS)
 FIELDS = ["family", "name", "n", "m", "p", "optimum", "objective", "status", "gap", "read_s", "build_s",
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance for estate (default 60)")
     parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap for estate (default 0)")
     parser.add_argument("--solver", default="highs", help="solver passed to estate's solve (default highs)")
-    parser.add_argument("--method", choices=["lagrangian", "radius"], default="lagrangian",
+    parser.add_argument("--method", choices=P_MEDIAN_METHODS, default=P_MEDIAN_METHODS[0],
                         help="p-median method: Lagrangian branch-and-bound (default) or the radius MIP by --solver")
     parser.add_argument("--spopt", action="store_true", help="also time spopt's PMedian on pmed instances")
     parser.add_argument("--spopt-limit", type=float, default=300.0, help="seconds per instance for spopt (default 300)")
@@ -111,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="relative MIP gap for spopt's HiGHS (default 0, the same target as estate)")
     parser.add_argument("--csv", type=Path, help="write one row per instance to this CSV file")
     args = parser.parse_args(argv)
-
-    from estate.locate.solve import solve
 
     shared = shared_dir()
     families = FAMILIES if args.family == "all" else [args.family]

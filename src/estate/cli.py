@@ -16,6 +16,7 @@ import pandas as pd
 
 from estate._errors import EstateError
 from estate.finance.costs import gbp_millions as _gbp_m
+from estate.locate.problem import OBJECTIVES, P_MEDIAN_METHODS
 
 DEFAULT_SOURCES = Path("data/assets/partners.toml")
 DEFAULT_REGISTER_DIR = Path("out/register")
@@ -285,7 +286,7 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
 @click.option("--sites", type=click.Path(path_type=Path), required=True, help="sites.csv: site_id, fixed_cost, capacity, status.")
 @click.option("--demand", type=click.Path(path_type=Path), required=True, help="demand.csv: zone_id, weight.")
 @click.option("--costs", type=click.Path(path_type=Path), required=True, help="costs.csv: zone_id, site_id, cost.")
-@click.option("--objective", type=click.Choice(["min-cost", "p-median", "cover", "max-cover", "p-center"]),
+@click.option("--objective", type=click.Choice(OBJECTIVES),
               required=True, help="What to optimise (see DESIGN.md, location problem contract).")
 @click.option("--p", "p", type=click.IntRange(min=0), default=None, help="Sites to open (p-median, max-cover, p-center).")
 @click.option("--max-cost", type=float, default=None, help="Coverage threshold (cover, max-cover).")
@@ -295,7 +296,7 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
               help="Relative optimality gap at which to stop (0 proves optimality).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
               help="MIP solver (every objective but a p-median solved by the Lagrangian method).")
-@click.option("--method", type=click.Choice(["lagrangian", "radius"]), default="lagrangian", show_default=True,
+@click.option("--method", type=click.Choice(P_MEDIAN_METHODS), default=P_MEDIAN_METHODS[0], show_default=True,
               help="p-median only: Lagrangian branch-and-bound, or the radius MIP through --solver.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for open_sites.csv, assignments.csv and summary.json.")

@@ -21,6 +21,8 @@ from estate._errors import EstateError
 FREE, OPEN, CLOSED = 0, 1, -1
 STATUS_CODES = {"free": FREE, "open": OPEN, "closed": CLOSED}
 OBJECTIVES = ("min-cost", "p-median", "cover", "max-cover", "p-center")
+#: How a p-median is solved: Lagrangian branch-and-bound (default), or the radius MIP.
+P_MEDIAN_METHODS = ("lagrangian", "radius")
 
 
 class ProblemError(EstateError):

@@ -24,12 +24,10 @@ from estate.locate import formulate
 from estate.locate.heuristics import (dense_costs, p_median_heuristic, p_median_swap, reduce_cover,
                                       single_source_heuristic)
 from estate.locate.lagrange import p_median_branch_and_bound
-from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, LocationProblem, ProblemError
+from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, P_MEDIAN_METHODS, LocationProblem, ProblemError
 
 #: Set-cover reductions (pairwise subset tests) run up to this many zones.
 COVER_REDUCTION_LIMIT = 5_000
-#: How a p-median is solved: Lagrangian branch-and-bound, or the radius MIP.
-P_MEDIAN_METHODS = ("lagrangian", "radius")
 
 
 @dataclass
