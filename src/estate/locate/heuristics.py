@@ -8,6 +8,8 @@ it is used only while that matrix stays small (``DENSE_LIMIT`` cells).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from estate.locate.problem import CLOSED, OPEN, LocationProblem
@@ -207,7 +209,8 @@ def single_source_heuristic(problem: LocationProblem) -> tuple[np.ndarray, np.nd
 
 
 def _swap_sites(problem: LocationProblem, cost: np.ndarray, cap: np.ndarray, open_mask: np.ndarray,
-                site: np.ndarray, total, passes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+                site: np.ndarray, total: Callable[[np.ndarray, np.ndarray], float], passes: int = 10
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Close one open site and open a closed one while that lowers the total.
 
     Each swap is judged by the regret assignment against the current sites' own

@@ -354,12 +354,15 @@ def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run:
     sign = -1.0 if objective == "max-cover" else 1.0
     bound = None if run.bound is None else sign * run.bound
     gap = _gap(value, bound, run.status)
-    # A stop at the requested gap is a feasible solution with its gap, not a proven optimum.
-    status = "feasible" if run.status == "optimal" and gap is not None and gap > 1e-6 else run.status
-    return Solution(status, value, bound, gap, run.solver, build, run.seconds,
+    return Solution(_status(run.status, gap), value, bound, gap, run.solver, build, run.seconds,
                     open_sites, assign, stats={"rows": milp.A.shape[0], "columns": milp.A.shape[1],
                                                "nonzeros": milp.A.nnz,
                                                "integer_columns": int(milp.integer.sum())})
+
+
+def _status(status: str, gap: float | None) -> str:
+    """A stop at the requested gap is a feasible solution with its gap, not a proven optimum."""
+    return "feasible" if status == "optimal" and gap is not None and gap > 1e-6 else status
 
 
 def _gap(value: float, bound: float | None, status: str) -> float | None:
@@ -484,6 +487,5 @@ def _solve_p_median_lagrangian(problem: LocationProblem, p: int, time_limit: flo
     assign = _assign_nearest(problem, result.open_sites)
     value = _value(problem, "p-median", result.open_sites, assign)
     gap_value = _gap(value, bound, result.status)
-    status = "feasible" if result.status == "optimal" and gap_value is not None and gap_value > 1e-9 else result.status
-    return Solution(status, value, bound, gap_value, "lagrangian", build, result.seconds, result.open_sites,
+    return Solution(_status(result.status, gap_value), value, bound, gap_value, "lagrangian", build, result.seconds, result.open_sites,
                     assign, stats=stats)
