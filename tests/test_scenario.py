@@ -7,7 +7,7 @@ import pytest
 from estate._errors import SourceErrors
 from estate.scenario import load_scenario
 
-from conftest import REPO
+from conftest import REPO, scenario_copy
 
 BUILT_IN = REPO / "models" / "cheshire-warrington.toml"
 
@@ -60,10 +60,7 @@ def test_built_in_scenario_loads():
     ],
 )
 def test_bad_scenarios_name_the_key(tmp_path, old, new, expect):
-    text = BUILT_IN.read_text()
-    assert old in text
-    path = tmp_path / "s.toml"
-    path.write_text(text.replace(old, new, 1))
+    path = scenario_copy(tmp_path, "s.toml", (old, new))
     if expect is None:
         load_scenario(path)  # dropping a mode no standard uses is fine
         return
@@ -73,10 +70,7 @@ def test_bad_scenarios_name_the_key(tmp_path, old, new, expect):
 
 
 def test_standard_naming_a_mode_with_no_speed(tmp_path):
-    text = BUILT_IN.read_text().replace("public_transport = 18.0\n", "").replace(
-        "[access.wait_minutes]\npublic_transport = 10.0", "")
-    path = tmp_path / "s.toml"
-    path.write_text(text)
+    path = scenario_copy(tmp_path, "s.toml", ("public_transport = 18.0\n", ""))
     with pytest.raises(SourceErrors) as err:
         load_scenario(path)
     assert "mode 'public_transport' has no speed in [access.speed_kmh]" in str(err.value)
@@ -84,9 +78,8 @@ def test_standard_naming_a_mode_with_no_speed(tmp_path):
 
 
 def test_network_engine_cannot_serve_a_public_transport_standard(tmp_path):
-    text = BUILT_IN.read_text().replace('engine = "straight"', 'engine = "network"\nosm_file = "x.osm"')
-    path = tmp_path / "s.toml"
-    path.write_text(text)
+    (tmp_path / "x.osm").write_text("<osm/>")
+    path = scenario_copy(tmp_path, "s.toml", ('engine = "straight"', 'engine = "network"\nosm_file = "x.osm"'))
     with pytest.raises(SourceErrors, match="network engine routes"):
         load_scenario(path)
 

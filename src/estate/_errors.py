@@ -10,18 +10,20 @@ class EstateError(Exception):
 
 
 class SourceError(EstateError):
-    """A partner file or description cannot be used at all.
+    """A file or a setting cannot be used.
 
     Parameters
     ----------
     file
-        The file at fault.
+        The file at fault (a partner file, a lookup, a sources or scenario file).
     message
         What is wrong and what was expected.
     row
         The row (1-based, as seen in the file), when one applies.
     column
-        The column, when one applies.
+        The column of a data file, when one applies.
+    key
+        The key of a settings file (``plan.gap``, ``partners[2].assets.file``), when one applies.
     """
 
     def __init__(
@@ -31,23 +33,35 @@ class SourceError(EstateError):
         *,
         row: int | None = None,
         column: str | None = None,
+        key: str | None = None,
     ) -> None:
         self.file = str(file)
         self.row = row
         self.column = column
+        self.key = key
         self.message = message
         where = [self.file]
         if row is not None:
             where.append(f"row {row}")
         if column is not None:
             where.append(f"column {column!r}")
+        if key is not None:
+            where.append(f"key {key!r}")
         super().__init__(f"{', '.join(where)}: {message}")
 
 
 class SourceErrors(EstateError):
-    """Several :class:`SourceError` found in one pass, reported together."""
+    """Several :class:`SourceError` found in one pass, reported together.
+
+    The heading names the file when every error is in the same one.
+    """
 
     def __init__(self, errors: list[SourceError]) -> None:
         self.errors = errors
+        files = {e.file for e in errors}
+        where = f" in {next(iter(files))}" if len(files) == 1 else ""
+        if len(errors) == 1:
+            super().__init__(str(errors[0]))
+            return
         lines = "\n".join(f"  - {e}" for e in errors)
-        super().__init__(f"{len(errors)} problem(s) with the partner sources:\n{lines}")
+        super().__init__(f"{len(errors)} problems{where}:\n{lines}")

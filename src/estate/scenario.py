@@ -7,11 +7,12 @@ scenario file. Errors name the file and the key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from estate._errors import SourceError, SourceErrors
-from estate._toml import TomlReader, read_toml
+from estate._toml import TomlReader, finite, read_toml
 from estate.register import schema
 
 ENGINES = ("straight", "network", "matrix")
@@ -25,6 +26,15 @@ SCOPES = ("occupied", "all")
 SOLVERS = ("highs", "cbc")
 #: Modes the network engine can route on an OpenStreetMap extract.
 NETWORK_MODES = ("car", "walk", "cycle")
+
+#: Upper limits on settings, so a typing slip (an extra zero, ``inf``) is an error, not a plan.
+MAX_SPEED_KMH = 300.0  # faster than any door-to-door journey on land
+MAX_CIRCUITY = 5.0  # road distance is rarely above 2× the straight line (see docs/access)
+MAX_MINUTES = 24 * 60.0
+MAX_MOVE_KM = 1_000.0
+MAX_TIME_LIMIT_SECONDS = 7 * 24 * 3600.0
+MAX_RATE_GBP = 1e7  # a cost rate per FTE, m² or FTE-km
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class DataSettings:
     population_csv_id: str | None = None
     origin_x: str | None = None
     origin_y: str | None = None
+    study_area_buffer_km: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,34 @@ class FinanceSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """Which sites are sensitive beyond the register's own flag (``[privacy]``).
+
+    A site is sensitive when the register flags it, when its asset type is in
+    ``sensitive_asset_types``, or when it delivers (or houses a team of) a
+    service in ``sensitive_services``; so a refuge whose flag was left blank is
+    still protected. Sensitive sites never appear, directly or by inference, in
+    shareable outputs (``docs/outputs.md``).
+    """
+
+    sensitive_asset_types: tuple[str, ...] = schema.SENSITIVE_ASSET_TYPES
+    sensitive_services: tuple[str, ...] = schema.SENSITIVE_SERVICES
+
+
+@dataclass(frozen=True)
+class EstimateSettings:
+    """Benchmark rates for values a partner did not give (``[estimates]``).
+
+    ``running_cost_gbp_per_m2``: annual running cost per m² GIA by asset type,
+    used where a partner's register has no running cost (``docs/sources.md``
+    gives each rate's source). Types not listed take the ``other`` rate.
+    """
+
+    running_cost_gbp_per_m2: dict[str, float] = field(
+        default_factory=lambda: dict(schema.BENCHMARK_RUNNING_COST_GBP_PER_M2))
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One scenario file, checked."""
 
@@ -186,6 +225,8 @@ class Scenario:
     services: tuple[Service, ...]
     plan: PlanSettings = field(default_factory=PlanSettings)
     finance: FinanceSettings = field(default_factory=FinanceSettings)
+    privacy: PrivacySettings = field(default_factory=lambda: PrivacySettings())
+    estimates: EstimateSettings = field(default_factory=lambda: EstimateSettings())
 
 
 def _standard(r: TomlReader, table: object, where: str, speeds: dict[str, float]) -> Standard | None:
@@ -213,12 +254,12 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
                                 "time_limit_seconds", "gap", "solver", "workspace"})
-    ws = plan.get("workspace", {})
+    ws = r.table(plan, "workspace", "plan")
     r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share"})
     workspace = WorkspaceSettings(
-        m2_per_desk=r.number(ws, "m2_per_desk", "plan.workspace", 8.0, minimum=1e-9),
+        m2_per_desk=r.number(ws, "m2_per_desk", "plan.workspace", 8.0, minimum=1e-9, maximum=1000.0),
         desks_per_fte=r.number(ws, "desks_per_fte", "plan.workspace", 0.8, minimum=1e-9, maximum=1.0),
-        front_facing_m2_per_fte=r.number(ws, "front_facing_m2_per_fte", "plan.workspace", 6.0),
+        front_facing_m2_per_fte=r.number(ws, "front_facing_m2_per_fte", "plan.workspace", 6.0, maximum=1000.0),
         usable_share=r.number(ws, "usable_share", "plan.workspace", 0.8, minimum=1e-9, maximum=1.0),
     )
     pairs = []
@@ -236,7 +277,7 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
                 r.fail(f"plan.incompatible[{i}]", f"{v!r} is not one of {list(schema.SERVICES)}")
         pairs.append((pair[0], pair[1]))
     guardrails = []
-    for partner, table in plan.get("guardrails", {}).items():
+    for partner, table in r.table(plan, "guardrails", "plan").items():
         where = f"plan.guardrails.{partner}"
         if not isinstance(table, dict):
             r.fail(where, "expected a table such as { max_disposal_share = 0.3 }")
@@ -248,7 +289,7 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         keep_asset_types=r.texts(plan, "keep_asset_types", "plan", choices=schema.ASSET_TYPES),
         host_asset_types=r.texts(plan, "host_asset_types", "plan", choices=schema.ASSET_TYPES),
         fixed_services=r.texts(plan, "fixed_services", "plan", choices=schema.SERVICES),
-        max_move_km=r.number(plan, "max_move_km", "plan", 10.0, minimum=0.0),
+        max_move_km=r.number(plan, "max_move_km", "plan", 10.0, minimum=0.0, maximum=MAX_MOVE_KM),
         max_destinations=(None if plan.get("max_destinations", 20) == 0
                           else r.integer(plan, "max_destinations", "plan", 20, minimum=0)),
         move_rule=r.text(plan, "move_rule", "plan", choices=MOVE_RULES, default="distance"),
@@ -256,7 +297,8 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         must_exit=r.texts(plan, "must_exit", "plan"),
         incompatible=tuple(pairs),
         guardrails=tuple(guardrails),
-        time_limit_seconds=r.number(plan, "time_limit_seconds", "plan", 120.0, minimum=1e-9),
+        time_limit_seconds=r.number(plan, "time_limit_seconds", "plan", 120.0, minimum=1e-9,
+                                    maximum=MAX_TIME_LIMIT_SECONDS),
         gap=r.number(plan, "gap", "plan", 0.005, maximum=1.0),
         solver=r.text(plan, "solver", "plan", choices=SOLVERS, default="highs"),
         workspace=workspace,
@@ -270,6 +312,9 @@ def _range(r: TomlReader, table: dict, key: str, where: str, default: tuple[floa
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
         r.fail(f"{where}.{key}", f"expected [low, high], two numbers, got {value!r}")
         return default
+    if not all(finite(v) for v in value):
+        r.fail(f"{where}.{key}", f"expected [low, high], two finite numbers, got {value!r}")
+        return default
     low, high = float(value[0]), float(value[1])
     if low > high or low < minimum:
         r.fail(f"{where}.{key}", f"[{low:g}, {high:g}] must have low ≤ high and low ≥ {minimum:g}")
@@ -281,15 +326,13 @@ def _finance(r: TomlReader, fin: dict) -> FinanceSettings:
     w = "finance"
     r.check_keys(fin, w, set(FinanceSettings.__dataclass_fields__))
     d = FinanceSettings()
-    money = {k: r.number(fin, k, w, getattr(d, k)) for k in (
+    money = {k: r.number(fin, k, w, getattr(d, k), maximum=MAX_RATE_GBP) for k in (
         "dilapidations_gbp_per_m2", "relocation_gbp_per_fte", "ict_gbp_per_fte", "fit_out_gbp_per_m2",
-        "excess_travel_gbp_per_fte_km", "receipt_lag_months")}
+        "excess_travel_gbp_per_fte_km")}
+    money["receipt_lag_months"] = r.number(fin, "receipt_lag_months", w, d.receipt_lag_months, maximum=120.0)
     horizon = r.integer(fin, "horizon_years", w, d.horizon_years, minimum=1, maximum=100)
-    sens = fin.get("sensitivity", {})
+    sens = r.table(fin, "sensitivity", w)
     ds = Sensitivity()
-    if not isinstance(sens, dict):
-        r.fail(f"{w}.sensitivity", "expected a table of [low, high] ranges")
-        sens = {}
     r.check_keys(sens, f"{w}.sensitivity", set(Sensitivity.__dataclass_fields__))
     sensitivity = Sensitivity(**{k: _range(r, sens, k, f"{w}.sensitivity", getattr(ds, k),
                                            0.0 if k == "discount_rate" else -1.0)
@@ -316,7 +359,9 @@ def load_scenario(path: str | Path) -> Scenario:
     Parameters
     ----------
     path
-        A TOML scenario, e.g. ``models/cheshire-warrington.toml``.
+        A TOML scenario, e.g. ``models/cheshire-warrington.toml``. Paths in it are
+        relative to its folder and must lie in that folder (or below it) or in a
+        folder listed in ``data.allowed_folders``.
 
     Returns
     -------
@@ -331,11 +376,14 @@ def load_scenario(path: str | Path) -> Scenario:
     doc = read_toml(path)
     errors: list[SourceError] = []
     r = TomlReader(path, errors)
-    r.check_keys(doc, "", {"name", "description", "data", "access", "services", "plan", "finance"})
+    r.check_keys(doc, "", {"name", "description", "data", "access", "services", "plan", "finance", "privacy",
+                           "estimates"})
 
-    data = doc.get("data", {})
+    data = r.table(doc, "data", "")
     r.check_keys(data, "data", {"sources", "zones", "zones_layer", "zone_id", "population", "population_csv",
-                                "population_csv_id", "origin_x", "origin_y"})
+                                "population_csv_id", "origin_x", "origin_y", "allowed_folders",
+                                "study_area_buffer_km"})
+    r.allow_folders(data, "allowed_folders", "data")
     data_settings = DataSettings(
         sources=r.path_of(data, "sources", "data", required=True) or path,
         zones=r.path_of(data, "zones", "data", required=True) or path,
@@ -346,38 +394,40 @@ def load_scenario(path: str | Path) -> Scenario:
         population_csv_id=r.text(data, "population_csv_id", "data"),
         origin_x=r.text(data, "origin_x", "data"),
         origin_y=r.text(data, "origin_y", "data"),
+        study_area_buffer_km=r.number(data, "study_area_buffer_km", "data", 5.0, maximum=1000.0),
     )
     if (data_settings.origin_x is None) != (data_settings.origin_y is None):
         r.fail("data.origin_x", "origin_x and origin_y go together")
 
-    acc = doc.get("access", {})
+    acc = r.table(doc, "access", "")
     r.check_keys(acc, "access", {"engine", "cutoff_minutes", "circuity", "speed_kmh", "wait_minutes",
                                  "osm_file", "matrix_file"})
     speeds = {}
-    for mode, speed in acc.get("speed_kmh", {}).items():
+    speed_table = r.table(acc, "speed_kmh", "access")
+    for mode in speed_table:
         if mode not in MODES:
             r.fail(f"access.speed_kmh.{mode}", f"unknown mode; expected one of {list(MODES)}")
-        speeds[mode] = r.number(acc["speed_kmh"], mode, "access.speed_kmh", 1.0, minimum=1e-9)
+        speeds[mode] = r.number(speed_table, mode, "access.speed_kmh", 1.0, minimum=1e-9, maximum=MAX_SPEED_KMH)
     if not speeds:
         r.fail("access.speed_kmh", "give at least one mode's speed, e.g. walk = 4.8")
-    waits = {m: r.number(acc["wait_minutes"], m, "access.wait_minutes", 0.0)
-             for m in acc.get("wait_minutes", {})}
+    wait_table = r.table(acc, "wait_minutes", "access")
+    waits = {m: r.number(wait_table, m, "access.wait_minutes", 0.0, maximum=MAX_MINUTES) for m in wait_table}
     for mode in waits:
         if mode not in speeds:
             r.fail(f"access.wait_minutes.{mode}", f"mode {mode!r} has no speed in [access.speed_kmh]")
     engine = r.text(acc, "engine", "access", choices=ENGINES, default="straight")
     access = AccessSettings(
         engine=engine,
-        cutoff_minutes=r.number(acc, "cutoff_minutes", "access", 60.0, minimum=1e-9),
+        cutoff_minutes=r.number(acc, "cutoff_minutes", "access", 60.0, minimum=1e-9, maximum=MAX_MINUTES),
         speed_kmh=speeds,
-        circuity=r.number(acc, "circuity", "access", 1.3, minimum=1.0),
+        circuity=r.number(acc, "circuity", "access", 1.3, minimum=1.0, maximum=MAX_CIRCUITY),
         wait_minutes=waits,
         osm_file=r.path_of(acc, "osm_file", "access", required=engine == "network"),
         matrix_file=r.path_of(acc, "matrix_file", "access", required=engine == "matrix"),
     )
 
     services = []
-    for code, table in doc.get("services", {}).items():
+    for code, table in r.table(doc, "services", "").items():
         where = f"services.{code}"
         if not isinstance(table, dict):
             r.fail(where, "expected a table")
@@ -399,10 +449,40 @@ def load_scenario(path: str | Path) -> Scenario:
                 r.fail(f"services.{service.code}.standard.mode",
                        f"the network engine routes {list(NETWORK_MODES)} only; for {service.standard.mode!r} "
                        "use the matrix engine with times from a timetable tool, or the straight engine")
-    plan = _plan(r, doc.get("plan", {})) if isinstance(doc.get("plan", {}), dict) else PlanSettings()
-    finance = _finance(r, doc.get("finance", {})) if isinstance(doc.get("finance", {}), dict) else FinanceSettings()
+    plan = _plan(r, r.table(doc, "plan", ""))
+    finance = _finance(r, r.table(doc, "finance", ""))
+    privacy = _privacy(r, r.table(doc, "privacy", ""))
+    estimates = _estimates(r, r.table(doc, "estimates", ""))
+    name = r.text(doc, "name", "", default=path.stem)
+    if name and not _NAME.match(name):
+        r.fail("name", f"{name!r} names the output folder out/<name>: use letters, digits, '.', '_' or '-', "
+               "starting with a letter or digit")
+    description = r.text(doc, "description", "", default="")
     if errors:
         raise SourceErrors(errors)
-    return Scenario(path=path.resolve(), name=r.text(doc, "name", "", default=path.stem),
-                    description=r.text(doc, "description", "", default=""), data=data_settings,
-                    access=access, services=tuple(services), plan=plan, finance=finance)
+    return Scenario(path=path.resolve(), name=name, description=description, data=data_settings,
+                    access=access, services=tuple(services), plan=plan, finance=finance, privacy=privacy,
+                    estimates=estimates)
+
+
+def _privacy(r: TomlReader, table: dict) -> PrivacySettings:
+    r.check_keys(table, "privacy", {"sensitive_asset_types", "sensitive_services"})
+    d = PrivacySettings()
+    return PrivacySettings(
+        sensitive_asset_types=(r.texts(table, "sensitive_asset_types", "privacy", choices=schema.ASSET_TYPES)
+                               if "sensitive_asset_types" in table else d.sensitive_asset_types),
+        sensitive_services=(r.texts(table, "sensitive_services", "privacy", choices=schema.SERVICES)
+                            if "sensitive_services" in table else d.sensitive_services),
+    )
+
+
+def _estimates(r: TomlReader, table: dict) -> EstimateSettings:
+    r.check_keys(table, "estimates", {"running_cost_gbp_per_m2"})
+    rates = dict(schema.BENCHMARK_RUNNING_COST_GBP_PER_M2)
+    given = r.table(table, "running_cost_gbp_per_m2", "estimates")
+    r.check_keys(given, "estimates.running_cost_gbp_per_m2", set(schema.ASSET_TYPES))
+    for asset_type in given:
+        if asset_type in schema.ASSET_TYPES:
+            rates[asset_type] = r.number(given, asset_type, "estimates.running_cost_gbp_per_m2", rates.get(
+                asset_type, 0.0), maximum=10_000.0)
+    return EstimateSettings(running_cost_gbp_per_m2=rates)

@@ -99,6 +99,45 @@ RUNNING_COST_PER_M2_RANGE: dict[str, tuple[float, float]] = {
     "other": (5.0, 1000.0),
 }
 
+#: Benchmark annual running cost per m² GIA by asset type (GBP/m²/yr), used to estimate the running
+#: cost of an asset whose partner gives none (``[estimates]`` of the scenario; sources in docs/sources.md).
+#: Cash prices of the source year, not indexed. Three rest on real data or a published study
+#: (hospital and mental health unit: NHS ERIC site returns 2014-15 to 2016-17 of the trusts serving
+#: the sub-region; school: BCIS via RICS); the rest are stand-ins from the nearest documented type.
+#: Every estimate is flagged in every output that uses it.
+BENCHMARK_RUNNING_COST_GBP_PER_M2: dict[str, float] = {
+    "hospital": 170.0,  # ERIC, general acute sites: median £171 (IQR 148-211), capital charges excluded
+    "mental_health_unit": 140.0,  # ERIC, mental health trust sites: median £139 (IQR 118-151)
+    "custody_suite": 170.0,  # stand-in: acute hospital (24/7, engineering-heavy)
+    "care_home": 165.0,  # ERIC community inpatient hospitals: median £164 (8 site-years)
+    "health_centre": 115.0,  # ERIC "aggregate site" community premises: median £116 (a proxy)
+    "clinic": 115.0,
+    "library": 115.0,  # stand-in: community health premises
+    "childrens_centre": 115.0,
+    "community_centre": 115.0,
+    "youth_centre": 115.0,
+    "day_centre": 115.0,
+    "museum": 115.0,
+    "fire_station": 115.0,
+    "office": 190.0,  # Westminster Sustainable Business Forum, council estate "£180-200 per m² per year" (c. 2016)
+    "customer_contact": 190.0,  # stand-ins: office
+    "housing_office": 190.0,
+    "jobcentre": 190.0,
+    "police_station": 190.0,
+    "training_centre": 190.0,
+    "leisure_centre": 190.0,
+    "other": 190.0,
+    "school": 60.0,  # BCIS study via RICS: "£6,000 per 100m2 of gross internal floor area" a year
+    "college": 60.0,  # stand-ins: school
+    "depot": 60.0,
+    "market": 60.0,
+    "industrial_unit": 60.0,
+    "sheltered_housing": 60.0,
+    "refuge": 60.0,
+    "car_park": 0.0,  # no floor area to cost: give the partner's figure
+    "land": 0.0,
+}
+
 #: Tenure of the partner's interest in the site.
 TENURES: tuple[str, ...] = ("freehold", "leasehold", "licence")
 
@@ -139,6 +178,12 @@ SERVICES: tuple[str, ...] = (
     "refuge",
     "other",
 )
+
+#: Asset types and services that make a site sensitive whatever its ``sensitive`` flag says
+#: (defaults of the scenario's ``[privacy]`` table): a domestic-abuse refuge's address is
+#: confidential by law and practice (Women's Aid; Domestic Abuse Act 2021, Part 4).
+SENSITIVE_ASSET_TYPES: tuple[str, ...] = ("refuge",)
+SENSITIVE_SERVICES: tuple[str, ...] = ("refuge",)
 
 #: Cell values read as true / false in flag columns (case-insensitive).
 #: A blank flag cell reads as false; anything else is rejected.
@@ -229,6 +274,7 @@ ASSET_COLUMNS: tuple[str, ...] = (
     "must_keep",
     "sensitive",
     "services",  # ";"-joined service codes delivered at the site
+    "running_cost_estimated",  # True: the partner gave no running cost; estimated from a benchmark rate
     "location_method",  # xy | geometry | postcode | uprn
     "source_file",
     "source_row",
@@ -253,11 +299,32 @@ ISSUE_COLUMNS: tuple[str, ...] = (
     "partner",
     "table",  # assets | occupiers
     "file",
-    "row",  # row number as seen in the file (spreadsheet row, line, or feature number)
-    "column",  # the source column (or the canonical field when no column applies)
+    "row",  # row number as seen in the file (spreadsheet row, first line of a CSV record, or feature number)
+    "column",  # the partner's column (or columns joined, or the description's constant)
+    "field",  # the canonical field (schema name), "location" or "row" (the record as a whole)
     "value",
     "reason",
 )
+
+#: The most a value can plausibly be, per canonical field: anything above is a units or typing
+#: slip (an extra zero, pence for pounds, sq ft for m²) and is rejected. Each limit is far above
+#: any real public building's figure.
+FIELD_MAXIMUM: dict[str, float] = {
+    "gia_m2": 2_000_000.0,
+    "running_cost_gbp": 500_000_000.0,
+    "backlog_maintenance_gbp": 5_000_000_000.0,
+    "market_value_gbp": 20_000_000_000.0,
+    "workspace_capacity_fte": 100_000.0,
+    "fte": 50_000.0,
+}
+FIELD_MAXIMUM_WHY: dict[str, str] = {
+    "gia_m2": "the largest building in the world has about 1.76 million m²",
+    "running_cost_gbp": "a whole sub-region's estate costs about £100m a year to run",
+    "backlog_maintenance_gbp": "the NHS's backlog for all of England was about £13.8bn in 2023/24",
+    "market_value_gbp": "a whole sub-region's estate is worth about £2bn",
+    "workspace_capacity_fte": "the largest UK office buildings hold about 20,000 desks",
+    "fte": "no team is larger than the largest employer's site",
+}
 
 MERGE_COLUMNS: tuple[str, ...] = (
     "asset_id",  # the record kept
