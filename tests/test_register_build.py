@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from estate.register import build_register, load_sources, read_register, write_register
+from estate.register import build_register, load_sources, read_register, write_register_files
 from estate.register.dedupe import deduplicate, idf_weights, name_similarity, name_tokens
 from estate.register.ingest import SQFT_TO_M2, parse_area, parse_money, parse_postcode
 
@@ -100,7 +100,7 @@ def test_rows_in_equal_assets_plus_merged_plus_rejected(mini):
 
 
 def test_register_round_trips_through_geopackage(mini, tmp_path):
-    path = write_register(mini, tmp_path / "out")
+    path = write_register_files(mini, tmp_path / "out")
     back = read_register(path)
     assert list(back.assets["asset_id"]) == list(mini.assets["asset_id"])
     assert back.assets.crs.to_epsg() == 27700

@@ -22,8 +22,10 @@ def lsoas(shared_dir) -> Path:
 
 
 def _with_areas(sources: Path, areas: Path, column: str) -> Path:
+    """The sources file reading ``areas`` from the shared folder, which it must allow explicitly."""
     text = sources.read_text().replace(
-        "[register]\n", f'[register]\nareas = "{areas}"\nareas_code_column = "{column}"\n', 1)
+        "[register]\n", f'[register]\nareas = "{areas}"\nareas_code_column = "{column}"\n'
+        f'allowed_folders = ["{areas.parent}"]\n', 1)
     sources.write_text(text)
     return sources
 
@@ -47,3 +49,11 @@ def test_areas_layer_assigns_real_lsoa_codes(mini_sources, lsoas):
 def test_areas_layer_with_a_wrong_column_is_an_error(mini_sources, lsoas):
     with pytest.raises(SourceErrors, match="LAD99CD"):
         build_register(load_sources(_with_areas(mini_sources, lsoas, "LAD99CD")))
+
+
+def test_areas_outside_the_sources_folder_are_refused_unless_allowed(mini_sources, lsoas):
+    text = mini_sources.read_text().replace(
+        "[register]\n", f'[register]\nareas = "{lsoas}"\nareas_code_column = "LSOA21CD"\n', 1)
+    mini_sources.write_text(text)
+    with pytest.raises(SourceErrors, match="register.areas.*outside the folders this file may read"):
+        load_sources(mini_sources)

@@ -54,7 +54,7 @@ def only_reject(rejects, row: int, column: str, words: str) -> None:
         ("B1,,office,freehold,1000,100,340500,366300,,,", "Name", "required value is blank"),
         ("B1,Bad,office,freehold,1000,100,340500,366300,,31/13/2020,", "Opened", "expected a date"),
         ("B1,Bad,office,freehold,1000,100,340500,366300,,,maybe", "Listed", "expected yes/no"),
-        ("B1,Bad,office,freehold,1000,100,abc,366300,,,", "X", "expected a number"),
+        ("B1,Bad,office,freehold,1000,100,abc,366300,,,", "X", "expected a finite number"),
         # Liverpool Bay, well out in the Irish Sea
         ("B1,Bad,office,freehold,1000,100,300000,400000,,,", "Y", "in the sea"),
         # beyond the British National Grid's extent
@@ -140,10 +140,12 @@ def test_missing_required_column_is_an_error_naming_file_and_column(tmp_path):
 
 def test_unreadable_file_is_an_error(tmp_path):
     path = one_partner(tmp_path, GOOD)
-    (tmp_path / "p.csv").write_bytes(b"\xff\xfe\x00\x01garbage\x81\x82")
+    (tmp_path / "p.csv").write_bytes(b"Ref,Name\n\x81\x8dgarbage\x90\x9d")  # neither UTF-8 nor Windows-1252
     with pytest.raises(SourceErrors) as err:
         build_register(load_sources(path))
-    assert "p.csv" in str(err.value) and "cannot be decoded as utf-8" in str(err.value)
+    text = str(err.value)
+    assert "p.csv" in text and "cannot be decoded as utf-8 (byte 0x81 at offset 9, line 2)" in text
+    assert "not text in utf-8 or cp1252" in text
 
 
 def test_missing_file_is_an_error(tmp_path):

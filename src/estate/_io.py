@@ -1,12 +1,45 @@
-"""Writing outputs so that a failed run leaves nothing half-written."""
+"""Writing outputs so that a failed or killed run leaves nothing half-written.
+
+Two mechanisms:
+
+* :func:`atomic_path` for one file: write to a temporary name beside it, then
+  move it into place (``os.replace``, atomic on POSIX and Windows).
+* :class:`OutputFolder` for a run's folder: every file is written into a hidden
+  staging folder beside the target, which then replaces the target in one step
+  (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames with recovery
+  on the next run). A lock beside the target refuses a second run into the same
+  folder. A kill at any moment leaves the old complete folder or the new one.
+
+Every run folder carries ``estate-manifest.json``: the command that wrote it and
+each file with its class, ``restricted`` (under ``restricted/``: may hold
+sensitive sites' true locations) or ``shareable``. See ``docs/outputs.md``.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import csv
+import json
 import os
+import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pandas as pd
+
+from estate._errors import EstateError
+
+#: The folder, inside every run folder, of files that may hold sensitive sites' true locations.
+RESTRICTED = "restricted"
+#: The run folder's list of its files and their classes.
+MANIFEST = "estate-manifest.json"
+#: Files whose presence marks a folder written by an earlier version of estate (no manifest).
+_LEGACY_OUTPUTS = ("plan_summary.json", "register.gpkg", "access.parquet", "summary.json", "open_sites.csv")
 
 
 @contextmanager
@@ -17,6 +50,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     removed and ``path`` is left as it was.
     """
     path = Path(path)
+    if path.is_dir():
+        raise EstateError(f"{path} is a folder; give the name of the file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -28,3 +63,241 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def require_file(path: str | Path, what: str) -> None:
+    """Raise :class:`~estate._errors.SourceError` unless ``path`` is an existing regular file
+    (a folder, device, pipe or socket is never read)."""
+    from estate._errors import SourceError
+
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(path, f"{what}: file not found")
+    if not path.is_file():
+        raise SourceError(path, f"{what}: not a regular file")
+
+
+# --------------------------------------------------------------------------
+# Spreadsheet-safe CSV
+# --------------------------------------------------------------------------
+
+#: Leading characters a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will show as text: a leading ``= + - @``, tab or carriage return gets a ``'``."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` as CSV (no index) with every text cell neutralised (:func:`neutralise`).
+
+    Numbers stay numbers: only cells holding text are changed, so ``-5`` read
+    from a partner's file as text is written ``'-5`` while the number −5 is not.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    out.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+
+
+# --------------------------------------------------------------------------
+# Run folders
+# --------------------------------------------------------------------------
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot swap
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def is_estate_folder(folder: Path) -> bool:
+    """True for a folder estate wrote (it has a manifest, or an earlier version's outputs)."""
+    return (folder / MANIFEST).is_file() or any((folder / name).exists() for name in _LEGACY_OUTPUTS)
+
+
+class FolderBusy(EstateError):
+    """Another estate run is writing the same output folder."""
+
+
+class OutputFolder:
+    """All-or-nothing writing of a run's folder (see the module docstring).
+
+    Use as a context manager; it yields the staging folder to write into. On
+    success the staging folder replaces ``target`` in one step; on any failure
+    (an error, Ctrl-C, a termination signal) it is removed and ``target`` is
+    left as it was. ``start_from`` copies an existing folder into the staging
+    folder first, for commands that change some files of a run folder.
+
+    Raises
+    ------
+    EstateError
+        ``target`` is a file, or an existing folder estate did not write (it is
+        never replaced), or another run holds its lock (:class:`FolderBusy`).
+    """
+
+    def __init__(self, target: str | Path, *, command: str, start_from: str | Path | None = None) -> None:
+        self.target = Path(os.path.abspath(target))
+        self.command = command
+        self.start_from = Path(start_from) if start_from is not None else None
+        self.stage: Path | None = None
+        self._lock_fd: int | None = None
+
+    # -- the lock ---------------------------------------------------------
+    @property
+    def _lock_path(self) -> Path:
+        return self.target.parent / f".{self.target.name}.lock"
+
+    def _acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; runs are not serialised
+            return
+        path = self._lock_path
+        for _ in range(20):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 200).decode("utf-8", "replace").strip()
+                os.close(fd)
+                raise FolderBusy(f"{self.target} is being written by another estate run ({holder or 'unknown'}); "
+                                 "wait for it to finish, or write somewhere else with --out") from None
+            try:  # the file may have been unlinked by the run that held it: lock the live one
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+                self._lock_fd = fd
+                return
+            os.close(fd)
+        raise FolderBusy(f"{self.target}: could not take its lock file {path}")
+
+    def _release(self) -> None:
+        if self._lock_fd is None:
+            return
+        try:
+            os.unlink(self._lock_path)
+        except FileNotFoundError:
+            pass
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # -- staging ----------------------------------------------------------
+    def _leftovers(self, kind: str) -> list[Path]:
+        return sorted(self.target.parent.glob(f".{self.target.name}.{kind}-*"))
+
+    def _recover(self) -> None:
+        """Finish or undo what a killed run left (we hold the lock, so no one else is writing)."""
+        olds = self._leftovers("old")
+        if not self.target.exists() and olds:  # killed between the two renames of the fallback swap
+            os.rename(olds[-1], self.target)
+            olds = olds[:-1]
+        for path in self._leftovers("partial") + olds:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def __enter__(self) -> Path:
+        t = self.target
+        if t.exists() and not t.is_dir():
+            raise EstateError(f"{t} is a file; the output must be a folder (give a folder name with --out)")
+        if t.is_dir() and any(t.iterdir()) and not is_estate_folder(t) and t != self.start_from:
+            raise EstateError(f"{t} holds files estate did not write; it is never replaced. Choose a new or "
+                              "empty folder with --out")
+        t.parent.mkdir(parents=True, exist_ok=True)
+        self._acquire()
+        try:
+            self._recover()
+            stage = Path(tempfile.mkdtemp(prefix=f".{t.name}.partial-{os.getpid()}-", dir=t.parent))
+            self.stage = stage
+            os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the run folder follows the umask
+            if self.start_from is not None:
+                shutil.copytree(self.start_from, stage, dirs_exist_ok=True, symlinks=True,
+                                ignore=shutil.ignore_patterns(MANIFEST))
+            (stage / RESTRICTED).mkdir(exist_ok=True)
+        except BaseException:
+            self._abort()
+            raise
+        return stage
+
+    def _abort(self) -> None:
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
+        self._release()
+
+    def _commit(self) -> None:
+        stage, target = self.stage, self.target
+        write_manifest(stage, self.command)
+        if not target.exists():
+            os.rename(stage, target)
+        elif not _exchange(stage, target):
+            old = target.parent / f".{target.name}.old-{os.getpid()}"
+            os.rename(target, old)
+            os.rename(stage, target)
+            stage = old
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)  # the old folder, swapped out
+        self.stage = None
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self._abort()
+            return
+        try:
+            self._commit()
+        finally:
+            self._abort()
+
+
+def write_manifest(folder: Path, command: str) -> Path:
+    """Write ``estate-manifest.json``: every file of ``folder`` with its class."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("estate")
+    except PackageNotFoundError:
+        release = "unknown"
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        rel = path.relative_to(folder).as_posix()
+        files[rel] = "restricted" if rel.split("/", 1)[0] == RESTRICTED else "shareable"
+    manifest = {"written_by": f"estate {release}", "command": command,
+                "classes": {"restricted": f"files under {RESTRICTED}/: may hold sensitive sites' true locations; "
+                                          "for the estates team only",
+                            "shareable": "safe to share: nothing in them places a sensitive site within 1 km"},
+                "files": files}
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def shareable_files(folder: str | Path) -> list[Path]:
+    """The shareable files of a run folder, from its manifest."""
+    folder = Path(folder)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return [folder / rel for rel, kind in manifest["files"].items() if kind == "shareable"]

@@ -9,8 +9,7 @@ another partner's record of the same site, or the rejects table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,15 +18,19 @@ import pandas as pd
 import pyogrio
 
 from estate._errors import SourceError, SourceErrors
-from estate._io import atomic_path
+from estate._io import write_csv
 from estate.register import schema
 from estate.register.dedupe import deduplicate
-from estate.register.geocode import load_lookups, locate
-from estate.register.ingest import parse_table, read_table
+from estate.register.geocode import StudyArea, load_lookups, locate
+from estate.register.ingest import LINE_ACCOUNT, parse_table, read_table
 from estate.register.sources import PartnerSource, Sources
 from estate.register.validate import Context, IssueLog, check_assets, check_occupiers, reject_where
 
-LAYERS = ("assets", "occupiers", "rejects", "warnings", "merges")
+LAYERS = ("assets", "occupiers", "rejects", "warnings", "merges", "files")
+
+#: Columns of the ``files`` table: every file read and the account of its lines
+#: (``lines = header + blank + records + continuation``, see :data:`estate.register.ingest.LINE_ACCOUNT`).
+FILE_COLUMNS = ("partner", "table", "file", "format", "lines", "header", "blank", "records", "continuation")
 
 
 @dataclass
@@ -36,7 +39,8 @@ class Register:
 
     ``counts`` has one row per partner: ``asset_rows`` read, ``asset_rows_rejected``,
     ``merged`` (records folded into another partner's), ``occupier_rows``,
-    ``occupier_rows_rejected`` and ``warnings``.
+    ``occupier_rows_rejected`` and ``warnings``. ``files`` has one row per file
+    read (:data:`FILE_COLUMNS`).
     """
 
     assets: gpd.GeoDataFrame
@@ -45,6 +49,7 @@ class Register:
     warnings: pd.DataFrame
     merges: pd.DataFrame
     counts: pd.DataFrame
+    files: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FILE_COLUMNS)))
 
 
 def _display(path: Path, base: Path) -> str:
@@ -54,14 +59,20 @@ def _display(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _partner_assets(p: PartnerSource, sources: Sources, lookups, log: IssueLog
-                    ) -> tuple[pd.DataFrame, pd.Series]:
+def _file_row(p: PartnerSource, table: str, source, raw, name: str) -> dict:
+    return {"partner": p.code, "table": table, "file": name, "format": source.format,
+            **{k: int(raw.lines.get(k, 0)) for k in LINE_ACCOUNT}}
+
+
+def _partner_assets(p: PartnerSource, sources: Sources, lookups, log: IssueLog, files: list[dict],
+                    study_area: StudyArea | None) -> tuple[pd.DataFrame, pd.Series]:
     """Valid, placed asset rows of one partner, and the ids of every row read."""
-    raw = read_table(p.assets)
     ctx = Context(p.code, "assets", _display(p.assets.file, sources.path.parent), p.assets.columns)
+    raw = read_table(p.assets, log, ctx)
+    files.append(_file_row(p, "assets", p.assets, raw, ctx.file))
     parsed = parse_table(raw, p.assets, log, ctx, schema.ASSET_FIELDS, schema.ASSET_REQUIRED)
     check_assets(parsed, log, ctx)
-    placed = locate(parsed, p.assets.location, raw.crs, lookups, sources.settings, log, ctx)
+    placed = locate(parsed, p.assets.location, raw.crs, lookups, sources.settings, log, ctx, study_area)
     placed = placed.drop(columns=[c for c in ("_x", "_y", "_geometry") if c in placed.columns])
     placed["partner"] = p.code
     placed["asset_id"] = p.code + "-" + placed["source_id"].astype(str)
@@ -71,12 +82,13 @@ def _partner_assets(p: PartnerSource, sources: Sources, lookups, log: IssueLog
     return placed.loc[ok], placed["asset_id"]
 
 
-def _partner_occupiers(p: PartnerSource, sources: Sources, log: IssueLog,
+def _partner_occupiers(p: PartnerSource, sources: Sources, log: IssueLog, files: list[dict],
                        valid_ids: set[str], all_ids: set[str]) -> tuple[pd.DataFrame, int]:
     """Valid occupier rows of one partner (pointing at its own asset ids), and rows read."""
     src = p.occupiers
-    raw = read_table(src)
     ctx = Context(p.code, "occupiers", _display(src.file, sources.path.parent), src.columns)
+    raw = read_table(src, log, ctx)
+    files.append(_file_row(p, "occupiers", src, raw, ctx.file))
     occ = parse_table(raw, src, log, ctx, schema.OCCUPIER_FIELDS, schema.OCCUPIER_REQUIRED)
     check_occupiers(occ, log, ctx)
     site = p.code + "-" + occ["source_id"].astype(str)
@@ -94,6 +106,22 @@ def _partner_occupiers(p: PartnerSource, sources: Sources, log: IssueLog,
     return occ.loc[ok], len(occ)
 
 
+def mark_sensitive(assets: pd.DataFrame, asset_types: tuple[str, ...], services: tuple[str, ...]
+                   ) -> tuple[pd.Series, pd.Series]:
+    """Which assets are sensitive: flagged, of a sensitive type, or delivering (or housing a team of)
+    a sensitive service. Returns the mask and, for the ones the flag missed, the reason."""
+    flagged = assets["sensitive"].fillna(False).astype(bool)
+    by_type = assets["asset_type"].isin(asset_types)
+    codes = assets["services"].fillna("").astype(str).str.split(";")
+    by_service = codes.map(lambda c: bool(set(c) & set(services))).astype(bool)
+    reason = pd.Series("", index=assets.index, dtype=object)
+    reason[by_service] = "it delivers or houses a sensitive service (" + codes[by_service].map(
+        lambda c: ", ".join(sorted(set(c) & set(services)))) + ")"
+    reason[by_type] = "its asset type (" + assets.loc[by_type, "asset_type"].astype(str) + ") is sensitive"
+    sensitive = flagged | by_type | by_service
+    return sensitive, reason.where(sensitive & ~flagged, "")
+
+
 def _areas(assets: gpd.GeoDataFrame, path: Path, column: str) -> pd.Series:
     """Code of the polygon of ``path`` each asset lies in (None outside all)."""
     try:
@@ -109,7 +137,10 @@ def _areas(assets: gpd.GeoDataFrame, path: Path, column: str) -> pd.Series:
     return joined[~joined.index.duplicated()][column].astype(object).where(lambda s: s.notna(), None)
 
 
-def build_register(sources: Sources, progress: Callable[[str], None] | None = None) -> Register:
+def build_register(sources: Sources, progress: Callable[[str], None] | None = None, *,
+                   study_area: StudyArea | None = None,
+                   sensitive_asset_types: tuple[str, ...] = schema.SENSITIVE_ASSET_TYPES,
+                   sensitive_services: tuple[str, ...] = schema.SENSITIVE_SERVICES) -> Register:
     """Build the joint register from the partners' own files.
 
     Parameters
@@ -118,6 +149,11 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
         Partner descriptions (see :func:`estate.register.sources.load_sources`).
     progress
         Called with a short message as each partner is read.
+    study_area
+        When given, assets outside it are rejected with their distance.
+    sensitive_asset_types, sensitive_services
+        Assets of these types, or delivering (or housing teams of) these
+        services, are marked sensitive whatever their flag says.
 
     Returns
     -------
@@ -137,11 +173,11 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     except SourceError as exc:
         raise SourceErrors([exc]) from None
 
-    parts, rows_read, all_ids = [], {}, set()
+    parts, rows_read, all_ids, files = [], {}, set(), []
     for p in sources.partners:
         say(f"reading {p.code} assets from {p.assets.file.name}")
         try:
-            frame, ids = _partner_assets(p, sources, lookups, log)
+            frame, ids = _partner_assets(p, sources, lookups, log, files, study_area)
         except SourceError as exc:
             errors.append(exc)
             continue
@@ -164,7 +200,7 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
             continue
         say(f"reading {p.code} occupiers from {p.occupiers.file.name}")
         try:
-            frame, occ_read[p.code] = _partner_occupiers(p, sources, log, valid_ids, all_ids)
+            frame, occ_read[p.code] = _partner_occupiers(p, sources, log, files, valid_ids, all_ids)
         except SourceError as exc:
             errors.append(exc)
             continue
@@ -181,6 +217,17 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     listed = assets["services"].map(lambda v: set(str(v).split(";")) if isinstance(v, str) else set())
     joined = [lst | served.get(a, set()) for a, lst in zip(assets["asset_id"], listed)]
     assets["services"] = [";".join(sorted(s)) if s else None for s in joined]
+    sensitive, why = mark_sensitive(assets, sensitive_asset_types, sensitive_services)
+    assets["sensitive"] = sensitive.to_numpy()
+    made = why != ""
+    if made.any():
+        lead = assets.loc[made]
+        for partner, group in lead.groupby("partner"):
+            log.add("warning", partner=partner, table="assets", file=str(group["source_file"].iloc[0]),
+                    rows=group["source_row"].to_numpy(), column="(sensitive flag)", field_name="sensitive",
+                    values=group["asset_type"].astype(str).to_numpy(),
+                    reason=("treated as sensitive: " + why[group.index]
+                            + ", though the register does not flag it").to_numpy())
 
     geo = gpd.GeoDataFrame(assets, geometry=gpd.points_from_xy(assets["easting_m"], assets["northing_m"]),
                            crs=schema.BNG)
@@ -189,6 +236,9 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
             geo["authority"] = _areas(geo, sources.settings.areas, sources.settings.areas_code_column)
         except SourceError as exc:
             raise SourceErrors([exc]) from None
+    if "running_cost_estimated" not in geo:
+        geo["running_cost_estimated"] = False
+    geo["running_cost_estimated"] = geo["running_cost_estimated"].fillna(False).astype(bool)
     geo = geo.loc[:, list(schema.ASSET_COLUMNS)]
     geo = geo.sort_values("asset_id", kind="stable").reset_index(drop=True)
 
@@ -207,48 +257,46 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     counts["warnings"] = warnings.groupby("partner").size()
     counts = counts.fillna(0).astype("int64")
     return Register(assets=geo, occupiers=occupiers, rejects=rejects, warnings=warnings,
-                    merges=dedup.merges, counts=counts)
+                    merges=dedup.merges, counts=counts,
+                    files=pd.DataFrame(files, columns=list(FILE_COLUMNS)))
 
 
-def write_register(register: Register, out_dir: str | Path) -> Path:
-    """Write ``register.gpkg`` (layers assets, occupiers, rejects, warnings, merges)
-    and the rejects, warnings and merges as CSV, all-or-nothing.
+def write_register_files(register: Register, folder: str | Path) -> Path:
+    """Write ``register.gpkg`` (layers assets, occupiers, rejects, warnings, merges, files) and the
+    rejects, warnings and merges as CSV into ``folder``; returns the GeoPackage's path.
 
-    Returns
-    -------
-    pathlib.Path
-        The GeoPackage's path.
+    These are restricted files: they hold sensitive sites at their true location
+    and rejected rows' raw values. Callers write them into a run folder's
+    ``restricted/`` (see :class:`estate._io.OutputFolder`).
     """
-    with ExitStack() as stack:
-        gpkg = stage_register(register, out_dir, stack)
-    return gpkg
-
-
-def stage_register(register: Register, out_dir: str | Path, stack: ExitStack) -> Path:
-    """Write the register's files to temporary paths that move into place when
-    ``stack`` closes without error; returns the GeoPackage's final path."""
-    out_dir = Path(out_dir)
-    gpkg = out_dir / "register.gpkg"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    gpkg = folder / "register.gpkg"
     tables = {"rejects": register.rejects, "warnings": register.warnings, "merges": register.merges}
-    tmp_gpkg = stack.enter_context(atomic_path(gpkg))
-    pyogrio.write_dataframe(register.assets, tmp_gpkg, layer="assets", driver="GPKG")
-    for name, frame in {"occupiers": register.occupiers, **tables}.items():
-        pyogrio.write_dataframe(frame, tmp_gpkg, layer=name, driver="GPKG")
+    pyogrio.write_dataframe(register.assets, gpkg, layer="assets", driver="GPKG")
+    for name, frame in {"occupiers": register.occupiers, **tables, "files": register.files}.items():
+        pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
     for name, frame in tables.items():
-        tmp_csv = stack.enter_context(atomic_path(out_dir / f"{name}.csv"))
-        frame.to_csv(tmp_csv, index=False)
+        write_csv(frame, folder / f"{name}.csv")
     return gpkg
 
 
 def read_register(path: str | Path) -> Register:
-    """Read a ``register.gpkg`` written by :func:`write_register`."""
+    """Read a ``register.gpkg`` written by :func:`write_register_files`, given the file or a run
+    folder holding ``restricted/register.gpkg``."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "restricted" / "register.gpkg"
     if not path.exists():
         raise SourceError(path, "no register here; run `estate register` first")
     try:
-        layers = {name: pyogrio.read_dataframe(path, layer=name) for name in LAYERS}
+        present = {name for name, _ in pyogrio.list_layers(path)}
+        layers = {name: pyogrio.read_dataframe(path, layer=name) for name in LAYERS if name in present}
     except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise SourceError(path, f"cannot read the register: {exc}") from None
+        raise SourceError(path, f"cannot read the register ({type(exc).__name__}); is it a register.gpkg "
+                          "estate wrote?") from None
+    if "assets" not in layers:
+        raise SourceError(path, "has no 'assets' layer; is it a register.gpkg estate wrote?")
     tables = {k: pd.DataFrame(v) for k, v in layers.items() if k != "assets"}
     return Register(assets=layers["assets"], counts=pd.DataFrame(), **tables)
 

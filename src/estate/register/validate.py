@@ -32,6 +32,7 @@ class IssueLog:
         column: str,
         values: pd.Series | np.ndarray | str,
         reason: str | pd.Series,
+        field_name: str = "",
     ) -> None:
         """Log one problem for each of ``rows`` (severity ``reject`` or ``warning``)."""
         rows = np.asarray(rows)
@@ -50,6 +51,7 @@ class IssueLog:
                     "file": file,
                     "row": rows.astype("int64"),
                     "column": column,
+                    "field": field_name,
                     "value": values,
                     "reason": np.asarray(reason) if not isinstance(reason, str) else reason,
                 }
@@ -64,6 +66,13 @@ class IssueLog:
                                  for c in schema.ISSUE_COLUMNS})
         out = pd.concat(parts, ignore_index=True)
         out = out[out["severity"] == severity]
+        # A row rejected as a whole (an unbalanced quote, too many values) has misaligned cells:
+        # its field-level findings are noise, so only the row-level reason is kept.
+        whole = out["field"] == "row"
+        if whole.any():
+            key = list(zip(out["partner"], out["table"], out["row"]))
+            bad = set(k for k, w in zip(key, whole) if w)
+            out = out[[w or k not in bad for k, w in zip(key, whole)]]
         return out.loc[:, list(schema.ISSUE_COLUMNS)].reset_index(drop=True)
 
     def rejected_rows(self, partner: str, table: str) -> set[int]:
@@ -84,7 +93,18 @@ class Context:
 
     def column(self, field_name: str) -> str:
         """The partner's column for a canonical field (the field itself if unmapped)."""
+        if field_name == "_record":
+            return "(whole row)"
         return self.columns.get(field_name, field_name)
+
+
+def field_label(field_name: str) -> str:
+    """The canonical field a problem is about, as the rejects table names it."""
+    if field_name in ("_x", "_y", "geometry"):
+        return "location"
+    if field_name == "_record":
+        return "row"
+    return field_name
 
 
 def _log(log: IssueLog, ctx: Context, severity: str, frame: pd.DataFrame, mask: pd.Series,
@@ -96,7 +116,8 @@ def _log(log: IssueLog, ctx: Context, severity: str, frame: pd.DataFrame, mask: 
     if not isinstance(reason, str):
         reason = reason[mask]
     log.add(severity, partner=ctx.partner, table=ctx.table, file=ctx.file,
-            rows=frame.loc[mask, "_row"], column=ctx.column(field_name), values=vals, reason=reason)
+            rows=frame.loc[mask, "_row"], column=ctx.column(field_name), values=vals, reason=reason,
+            field_name=field_label(field_name))
 
 
 def reject_where(log: IssueLog, ctx: Context, frame: pd.DataFrame, mask: pd.Series,
