@@ -86,7 +86,7 @@ def test_matrix_unknown_ids_are_reported_with_rows(tmp_path):
     assert "zone id not among the demand zones: ['Z9'] on rows 3" in text
     assert "site id not in the register: ['S7'] on rows 4" in text
     assert "mode not among ['car']: ['tram'] on rows 5" in text
-    assert "expected minutes ≥ 0: ['soon'] on rows 6" in text
+    assert "expected a finite number of minutes ≥ 0: ['soon'] on rows 6" in text
 
 
 def test_matrix_missing_column(tmp_path):

@@ -168,7 +168,7 @@ def test_report_renders_with_its_charts(browser, sample_plan):
 
 def test_no_sensitive_site_coordinates_in_any_html_output(sample_plan):
     _, out, _, _ = sample_plan
-    register = gpd.read_file(out / "run" / "register.gpkg", layer="assets")  # the restricted working file
+    register = gpd.read_file(out / "run" / "restricted" / "register.gpkg", layer="assets")
     secret = register[register["sensitive"]]
     assert len(secret) == 6
     wgs = secret.to_crs("EPSG:4326").geometry

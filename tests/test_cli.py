@@ -6,20 +6,7 @@ import pytest
 
 from estate.cli import cli, main
 
-
-def scenario_copy(folder, name: str, *changes: tuple[str, str]):
-    """The built-in scenario with ``(old, new)`` text changes, written to ``folder/name``;
-    its data paths point back into the repository."""
-    from conftest import REPO
-
-    text = (REPO / "models/cheshire-warrington.toml").read_text()
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new)
-    text = text.replace('sources = "../data', f'sources = "{REPO}/data').replace('zones = "../data', f'zones = "{REPO}/data')
-    path = folder / name
-    path.write_text(text)
-    return path
+from conftest import scenario_copy
 
 
 @pytest.mark.parametrize("args", [[], ["register"], ["map"], ["map", "register"], ["access"], ["solve"], ["plan"],
@@ -38,10 +25,12 @@ def test_register_then_map(mini_sources, tmp_path, capsys):
     assert "Rows read 10 = assets 9 + merged 1 + rejected 0" in printed
     assert "ALPHA" in printed and "TOTAL" in printed
     for name in ("register.gpkg", "rejects.csv", "warnings.csv", "merges.csv"):
+        assert (out_dir / "restricted" / name).is_file()
+    for name in ("register_summary.csv", "register_files.csv", "estate-manifest.json"):
         assert (out_dir / name).is_file()
 
     html = tmp_path / "maps" / "register.html"
-    assert main(["map", "register", "--register", str(out_dir / "register.gpkg"), "--out", str(html)]) == 0
+    assert main(["map", "register", "--register", str(out_dir), "--out", str(html)]) == 0
     assert html.is_file() and "9 markers" in capsys.readouterr().out
 
 
@@ -154,20 +143,27 @@ def test_plan_outputs_are_complete_and_consistent(sample_plan):
 
 
 def test_plan_outputs_never_show_a_sensitive_site_where_it_is(sample_plan):
+    """The built-in sample's six refuges: in the restricted register at their true place;
+    in the shareable plan with no location, name, postcode or true id (tests/test_privacy.py attacks
+    a town built for it)."""
     import geopandas as gpd
 
+    from estate._io import shareable_files
+
     _, out, _, _ = sample_plan
-    register = gpd.read_file(out / "run" / "register.gpkg", layer="assets")  # the restricted working file
+    register = gpd.read_file(out / "run" / "restricted" / "register.gpkg", layer="assets")
     secret = register[register["sensitive"]]
-    assert len(secret) == 6
-    shown = gpd.read_file(out / "run" / "plan.gpkg", layer="assets").set_index("asset_id").loc[secret["asset_id"]]
-    true_xy = secret.set_index("asset_id").geometry
-    assert (shown.geometry.distance(true_xy) > 200).all()
-    assert shown["name"].str.contains("withheld").all() and shown["postcode"].isna().all()
-    moves = gpd.read_file(out / "run" / "plan.gpkg", layer="moves")
-    ends = [pt for line in moves.geometry for pt in line.coords]
-    for x, y in zip(true_xy.x, true_xy.y):
-        assert all(abs(ex - x) > 1 or abs(ey - y) > 1 for ex, ey in ends)
+    assert len(secret) == 6 and (secret["asset_type"] == "refuge").all()
+    shared = gpd.read_file(out / "run" / "plan.gpkg", layer="assets")
+    withheld = shared[shared["sensitive"]]
+    assert len(withheld) == 6 and withheld.geometry.isna().all()
+    assert withheld["name"].str.contains("withheld").all() and withheld["postcode"].isna().all()
+    assert not set(secret["asset_id"]) & set(shared["asset_id"])
+    needles = set(secret["asset_id"]) | set(secret["name"]) | set(secret["postcode"].dropna())
+    for path in shareable_files(out / "run"):
+        if path.suffix in (".csv", ".json", ".html"):
+            text = path.read_text(encoding="utf-8")
+            assert not [n for n in needles if n in text], path.name
 
 
 def test_plan_is_deterministic(sample_plan):
@@ -182,11 +178,11 @@ def test_plan_is_deterministic(sample_plan):
     scenario = load_scenario(REPO / "models/cheshire-warrington.toml")
     run = compute_access(scenario)
     again = make_plan(run.register.assets, run.register.occupiers, run.access, run.demand.zones, run.today, scenario)
-    first = gpd.read_file(out / "run" / "plan.gpkg", layer="assets").set_index("asset_id")["decision"]
+    first = gpd.read_file(out / "run" / "restricted" / "plan.gpkg", layer="assets").set_index("asset_id")["decision"]
     second = again.assets.set_index("asset_id")["decision"]
     assert second.sort_index().tolist() == first.sort_index().tolist()
-    assert again.moves["to_asset_id"].tolist() == gpd.read_file(out / "run" / "plan.gpkg", layer="moves")[
-        "to_asset_id"].tolist()
+    assert again.moves["to_asset_id"].tolist() == gpd.read_file(out / "run" / "restricted" / "plan.gpkg",
+                                                                layer="moves")["to_asset_id"].tolist()
 
 
 def test_infeasible_plan_is_explained_and_writes_nothing(tmp_path, capsys):

@@ -161,10 +161,10 @@ def test_solve_command_explains_an_unreachable_zone(tmp_path, capsys):
     [
         ({"costs": "zone_id,site_id,cost\nz1,A,1\nz9,A,1\n"}, "zone id not in demand: ['z9'] on rows [3]"),
         ({"costs": "zone_id,site_id,cost\nz1,Q,1\n"}, "site id not in sites: ['Q'] on rows [2]"),
-        ({"demand": "zone_id,weight\nz1,-2\nz2,1\nz3,1\n"}, "expected a number > 0: ['-2'] on rows [2]"),
+        ({"demand": "zone_id,weight\nz1,-2\nz2,1\nz3,1\n"}, "expected a finite number > 0: ['-2'] on rows [2]"),
         ({"demand": "zone,weight\nz1,1\n"}, "column 'zone_id'"),
         ({"sites": "site_id,status\nA,maybe\nB,\nC,\n"}, "expected one of ['free', 'open', 'closed']"),
-        ({"costs": "zone_id,site_id,cost\nz1,A,cheap\n"}, "expected a number ≥ 0: ['cheap']"),
+        ({"costs": "zone_id,site_id,cost\nz1,A,cheap\n"}, "expected a finite number ≥ 0: ['cheap']"),
     ],
 )
 def test_contract_bad_inputs_name_file_column_and_row(tmp_path, kwargs, expect):

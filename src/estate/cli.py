@@ -15,6 +15,7 @@ import click
 import pandas as pd
 
 from estate._errors import EstateError
+from estate._io import atomic_path
 from estate.finance.costs import gbp_millions as _gbp_m
 from estate.locate.problem import OBJECTIVES, P_MEDIAN_METHODS
 
@@ -51,6 +52,11 @@ def _print_quality(register) -> None:
     click.echo(f"Occupier rows read {occ['occupier_rows'].sum():,} = kept {len(register.occupiers):,} "
                f"+ rejected {occ['occupier_rows_rejected'].sum():,} "
                f"({register.occupiers['fte'].sum():,.0f} FTE kept)")
+    f = register.files
+    if len(f):
+        click.echo(f"Lines of {len(f)} files {f['lines'].sum():,} = header {f['header'].sum():,} + blank "
+                   f"{f['blank'].sum():,} + rows {f['records'].sum():,} + continued values "
+                   f"{f['continuation'].sum():,} (rows whose quoted values run over several lines)")
 
     a = authority_summary(register)
     click.echo("\nBy local authority")
@@ -82,14 +88,21 @@ def cli() -> None:
 @click.option("--sources", type=click.Path(path_type=Path), default=DEFAULT_SOURCES, show_default=True,
               help="Partner source descriptions (TOML, see docs/sources.md).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_REGISTER_DIR,
-              show_default=True, help="Folder for register.gpkg and the rejects/warnings/merges CSVs.")
+              show_default=True, help="Folder for the register (restricted/register.gpkg and the rejects, "
+                                      "warnings and merges) and its data-quality summary.")
 def register_cmd(sources: Path, out_dir: Path) -> None:
     """Build the joint asset register from every partner's own file.
 
-    Writes DIR/register.gpkg with layers assets, occupiers, rejects, warnings
-    and merges, and prints a data-quality summary per partner.
+    Writes DIR/restricted/register.gpkg with layers assets, occupiers,
+    rejects, warnings, merges and files, the rejects, warnings and merges as
+    CSV beside it (restricted: they hold sensitive sites' true locations and
+    rejected rows' raw values), and, shareable, DIR/register_summary.csv and
+    DIR/register_files.csv (every file's lines accounted for). Prints a
+    data-quality summary per partner.
     """
-    from estate.register.build import build_register, write_register
+    from estate._io import OutputFolder
+    from estate.pipeline import write_register_outputs
+    from estate.register.build import build_register
     from estate.register.sources import load_sources
 
     if not sources.exists():
@@ -99,11 +112,13 @@ def register_cmd(sources: Path, out_dir: Path) -> None:
     click.echo(f"Building the register from {sources}", err=True)
     described = load_sources(sources)
     register = build_register(described, progress=_progress)
-    path = write_register(register, out_dir)
+    with OutputFolder(out_dir, command=f"estate register --sources {sources}") as stage:
+        write_register_outputs(register, stage)
     _print_quality(register)
-    click.echo(f"\nWrote {path} ({path.stat().st_size / 1e6:.1f} MB) with "
+    path = out_dir / "restricted" / "register.gpkg"
+    click.echo(f"\nWrote {path} ({path.stat().st_size / 1e6:.1f} MB, restricted) with "
                f"{len(register.rejects):,} reject and {len(register.warnings):,} warning entries "
-               f"(also as CSV in {out_dir}) in {time.perf_counter() - start:.1f} s")
+               f"(also as CSV beside it), and {out_dir}/register_summary.csv, in {time.perf_counter() - start:.1f} s")
 
 
 @cli.command("access")
@@ -120,8 +135,7 @@ def access_cmd(scenario: Path, out_dir: Path | None) -> None:
     from estate.pipeline import run_access
     from estate.scenario import load_scenario
 
-    if not scenario.exists():
-        raise click.UsageError(f"no scenario at {scenario}: run from the estate folder or name one")
+    _check_scenario_path(scenario)
     start = time.perf_counter()
     loaded = load_scenario(scenario)
     out_dir = out_dir or Path("out") / loaded.name
@@ -179,8 +193,7 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     from estate.plan import PlanInfeasible
     from estate.scenario import load_scenario
 
-    if not scenario.exists():
-        raise click.UsageError(f"no scenario at {scenario}: run from the estate folder or name one")
+    _check_scenario_path(scenario)
     start = time.perf_counter()
     loaded = load_scenario(scenario)
     out_dir = out_dir or Path("out") / loaded.name
@@ -214,13 +227,14 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
              "met": "yes" if a["met"] else "NO"} for code, a in s["access"].items()]
     if rows:
         click.echo(pd.DataFrame(rows).to_string(index=False))
-    maps_dir.mkdir(parents=True, exist_ok=True)
-    for name, stats in run.maps.items():  # the maps also go to the shared maps folder
-        shutil.copyfile(stats.path, maps_dir / stats.path.name)
+    for name, stats in run.maps.items():  # the maps also go to the shared maps folder, each file atomically
+        with atomic_path(maps_dir / stats.path.name) as tmp:
+            shutil.copyfile(stats.path, tmp)
     sizes = ", ".join(f"{name} {stats.bytes / 1e6:.1f} MB" for name, stats in run.maps.items())
-    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, programme.xlsx (+ programme_*.csv), report.html, "
-               f"register.gpkg and access.parquet; maps in {out_dir / 'maps'} and {maps_dir} ({sizes}); "
-               f"in {time.perf_counter() - start:.1f} s")
+    click.echo(f"\nWrote {out_dir}/plan.gpkg, plan_summary.json, programme.xlsx (+ programme_*.csv), report.html "
+               f"and access.parquet (shareable: no sensitive site can be placed from them), and "
+               f"{out_dir}/restricted/ (the register, full travel times and the true plan: for the estates team "
+               f"only); maps in {out_dir / 'maps'} and {maps_dir} ({sizes}); in {time.perf_counter() - start:.1f} s")
 
 
 def _print_programme(prog) -> None:
@@ -268,12 +282,16 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
 
     summary_path = plan_dir / "plan_summary.json"
     if scenario_path is None:
-        if not summary_path.exists():
+        if not summary_path.is_file():
             raise click.UsageError(f"no plan_summary.json in {plan_dir}: run `estate plan` first or check the folder")
-        recorded = json.loads(summary_path.read_text(encoding="utf-8")).get("scenario_file")
+        try:
+            recorded = json.loads(summary_path.read_text(encoding="utf-8")).get("scenario_file")
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            raise EstateError(f"{summary_path}: damaged; pass --scenario FILE or run `estate plan` again") from None
         if not recorded:
             raise click.UsageError(f"{summary_path} names no scenario; pass --scenario FILE")
         scenario_path = Path(recorded)
+    _check_scenario_path(scenario_path)
     start = time.perf_counter()
     scenario = load_scenario(scenario_path)
     prog, _ = recost_plan(plan_dir, scenario, out_dir, progress=_progress)
@@ -308,6 +326,7 @@ def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | N
     An infeasible problem is reported with its reason (for example zones no
     site can reach, or demand above capacity) and exit status 1.
     """
+    from estate._io import OutputFolder
     from estate.locate.contract import read_problem, write_solution
     from estate.locate.solve import solve
 
@@ -316,7 +335,8 @@ def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | N
               f"{len(problem.pair_zone):,} pairs")
     solution = solve(problem, objective, p=p, max_cost=max_cost, single_source=single_source,
                      time_limit=time_limit, gap=gap, solver=solver, method=method)
-    summary = write_solution(problem, solution, out_dir)
+    with OutputFolder(out_dir, command="estate solve") as stage:
+        summary = write_solution(problem, solution, stage)
     if solution.status == "infeasible":
         click.echo(f"infeasible: {solution.explanation}", err=True)
         raise SystemExit(1)
@@ -335,8 +355,8 @@ def map_group() -> None:
 
 @map_group.command("register")
 @click.option("--register", "register_path", type=click.Path(path_type=Path),
-              default=DEFAULT_REGISTER_DIR / "register.gpkg", show_default=True,
-              help="A register.gpkg written by `estate register`.")
+              default=DEFAULT_REGISTER_DIR, show_default=True,
+              help="A register.gpkg, or a folder written by `estate register` or `estate plan`.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
               default=DEFAULT_MAPS_DIR / "register.html", show_default=True, help="The HTML map to write.")
 def map_register_cmd(register_path: Path, out_path: Path) -> None:
@@ -394,21 +414,67 @@ def report_cmd(plan_dir: Path, out_path: Path | None) -> None:
     click.echo(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
 
 
+def _check_scenario_path(scenario: Path) -> None:
+    if scenario.is_dir():
+        files = sorted(p.name for p in scenario.glob("*.toml"))[:5]
+        raise click.UsageError(f"{scenario} is a folder; name a scenario file in it"
+                               + (f", e.g. {scenario / files[0]}" if files else ""))
+    if not scenario.exists():
+        raise click.UsageError(f"no scenario at {scenario}: run from the estate folder or name one")
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM); raised so that partial outputs are removed."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user-fixable errors print a message and return 2."""
+    """Run the CLI; user-fixable errors print a message and return 2.
+
+    Ctrl-C and SIGTERM stop the run cleanly (exit 130 and 143): a run's
+    outputs are written all-or-nothing, so the folder is left as it was. An
+    unexpected internal error prints one line and returns 3; set
+    ``ESTATE_DEBUG=1`` for the traceback.
+    """
+    import os
+    import signal
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread
+        previous = None
     try:
         cli.main(args=argv, prog_name="estate", standalone_mode=False)
     except EstateError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 1
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("stopped: nothing was changed", err=True)
+        return 130
+    except Terminated:
+        click.echo("terminated: nothing was changed", err=True)
+        return 143
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except SystemExit as exc:
         return int(exc.code or 0)
+    except MemoryError:
+        click.echo("error: out of memory; nothing was changed", err=True)
+        return 3
+    except Exception as exc:  # a bug: say so in one line, never a traceback (unless asked)
+        if os.environ.get("ESTATE_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (nothing was changed; please report it, and "
+                   "set ESTATE_DEBUG=1 to see where it happened)", err=True)
+        return 3
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

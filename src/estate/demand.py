@@ -24,9 +24,12 @@ import pyogrio
 import shapely
 
 from estate._errors import SourceError, SourceErrors
+from estate._io import require_file
 from estate.register import schema
 
 ZONE_ISSUE_COLUMNS = ("file", "zone_id", "row", "column", "value", "reason")
+#: More people than this in one zone is a units or column slip (Greater London has about 8.9 million).
+MAX_ZONE_POPULATION = 10_000_000.0
 
 
 @dataclass
@@ -47,13 +50,15 @@ def _issues(frame: pd.DataFrame, mask: pd.Series, column: str, values: pd.Series
 
 def _population_from_csv(zones: pd.DataFrame, path: Path, id_column: str, population: str) -> pd.Series:
     try:
+        require_file(path, "population table")
         table = pd.read_csv(path, dtype={id_column: str})
+    except SourceError as exc:
+        raise SourceErrors([exc]) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceErrors([SourceError(path, f"cannot read the population table: {exc}")]) from None
+        raise SourceErrors([SourceError(path, f"cannot read the population table ({type(exc).__name__})")]) from None
     for column in (id_column, population):
         if column not in table.columns:
-            raise SourceErrors([SourceError(path, f"the column is missing; found {list(table.columns)}",
-                                            row=1, column=column)])
+            raise SourceErrors([SourceError(path, "the column is missing from its header", row=1, column=column)])
     dup = table[id_column].duplicated(keep=False)
     if dup.any():
         rows = (np.flatnonzero(dup) + 2).tolist()[:10]
@@ -94,17 +99,19 @@ def load_zones(path: str | Path, *, zone_id: str = "zone_id", population: str = 
     """
     path = Path(path)
     try:
+        require_file(path, "demand zones")
         gdf = pyogrio.read_dataframe(path, layer=layer)
+    except SourceError as exc:
+        raise SourceErrors([exc]) from None
     except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise SourceErrors([SourceError(path, f"cannot read the demand zones: {exc}")]) from None
+        raise SourceErrors([SourceError(path, f"cannot read the demand zones ({type(exc).__name__})")]) from None
     if gdf.crs is None:
         raise SourceErrors([SourceError(path, "the layer has no coordinate reference system; "
                                         "save it with one (e.g. EPSG:27700)", column="geometry")])
     needed = [zone_id] + ([population] if population_csv is None else []) + [c for c in (origin_x, origin_y) if c]
     missing = [c for c in needed if c not in gdf.columns]
     if missing:
-        raise SourceErrors([SourceError(path, f"the column is missing; found {list(gdf.columns)}", column=c)
-                            for c in missing])
+        raise SourceErrors([SourceError(path, "the column is missing from the layer", column=c) for c in missing])
     frame = pd.DataFrame({"zone_id": gdf[zone_id].astype(str).str.strip(), "_row": np.arange(len(gdf)) + 1})
     if population_csv is not None:
         frame["population"] = pd.to_numeric(
@@ -115,11 +122,14 @@ def load_zones(path: str | Path, *, zone_id: str = "zone_id", population: str = 
         raw_population = gdf[population]
         frame["population"] = pd.to_numeric(raw_population, errors="coerce")
 
+    frame["population"] = frame["population"].astype(float)
+    finite = np.isfinite(frame["population"])
     rejects = [
-        _issues(frame, frame["population"].isna(), population, raw_population,
-                "population missing or not a number"),
-        _issues(frame, frame["population"] <= 0, population, raw_population,
+        _issues(frame, ~finite, population, raw_population, "population missing or not a finite number"),
+        _issues(frame, finite & (frame["population"] <= 0), population, raw_population,
                 "population must be greater than 0"),
+        _issues(frame, finite & (frame["population"] > MAX_ZONE_POPULATION), population, raw_population,
+                f"population above {MAX_ZONE_POPULATION:,.0f}: larger than any city (check the column)"),
     ]
     dup = frame["zone_id"].duplicated(keep=False)
     rejects.append(_issues(frame, dup, zone_id, frame["zone_id"], "zone id used by more than one zone"))

@@ -1,8 +1,11 @@
-"""The pipeline for one scenario: register → demand → access → plan (→ finance → maps → report).
+"""The pipeline for one scenario: register → demand → access → plan → finance → maps → report.
 
 Each function runs the stages up to one point and writes that point's outputs
-into the run folder, all-or-nothing: nothing is written until every stage has
-succeeded.
+into a run folder, all-or-nothing (:class:`estate._io.OutputFolder`): every
+file is written into a staging folder that replaces the run folder in one step
+once everything has succeeded. Files that may hold sensitive sites' true
+locations go under ``restricted/``; everything else is shareable and written
+through a :class:`estate.privacy.Redaction` (see ``docs/outputs.md``).
 """
 
 from __future__ import annotations
@@ -10,38 +13,46 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
-from estate._errors import EstateError
-from estate._io import atomic_path
+from estate._errors import EstateError, SourceError, SourceErrors
+from estate._io import RESTRICTED, OutputFolder, write_csv
 from estate.access import travel_times
 from estate.access.metrics import Accessibility, accessibility
 from estate.demand import Demand, load_zones
 from estate.finance import Programme, cost_programme
 from estate.finance.workbook import write_programme
 from estate.maps import MapStats, access_map, plan_map, register_map
+from estate.maps.plan import PLAN_MAP_COLUMNS
 from estate.plan import Plan, make_plan
+from estate.privacy import Redaction
 from estate.register import Register, build_register, load_sources
-from estate.register.build import stage_register
-from estate.register.privacy import public_view
+from estate.register.build import quality_summary, write_register_files
+from estate.register.estimate import estimate_running_costs
+from estate.register.geocode import StudyArea
+from estate.register.sources import Sources
 from estate.report import write_report
 from estate.scenario import Scenario
+
+Progress = Callable[[str], None]
 
 
 @dataclass
 class AccessRun:
-    """The register, demand and access table of a scenario, and today's accessibility."""
+    """The register, demand and access table of a scenario, today's accessibility, and the
+    redaction that keeps its sensitive sites out of shareable outputs."""
 
     register: Register
     demand: Demand
     access: pd.DataFrame
     today: Accessibility
+    redaction: Redaction
 
 
 def load_demand(scenario: Scenario) -> Demand:
@@ -52,31 +63,42 @@ def load_demand(scenario: Scenario) -> Demand:
                       origin_x=d.origin_x, origin_y=d.origin_y)
 
 
-def run_access(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], None] | None = None) -> AccessRun:
-    """Build the register and demand, compute travel times, measure today's access.
-
-    Writes ``access.parquet`` (``zone_id, site_id, mode, minutes``),
-    ``access_zones.csv`` (minutes to the nearest site per zone and service)
-    ``access_summary.csv`` (per service) and ``zones_rejects.csv`` /
-    ``zones_warnings.csv`` (zones rejected or repaired) into ``out_dir``.
-    """
-    run = compute_access(scenario, progress)
-    with ExitStack() as stack:
-        _write_access(run, Path(out_dir), stack)
-    return run
+def study_area(scenario: Scenario, demand: Demand) -> StudyArea:
+    """The demand zones' outline grown by ``data.study_area_buffer_km``: where assets may be."""
+    outline = shapely.simplify(shapely.union_all(shapely.make_valid(demand.zones.geometry.to_numpy())), 50.0)
+    return StudyArea(outline=outline, buffer_m=scenario.data.study_area_buffer_km * 1000.0,
+                     label=f"the demand zones of {scenario.data.zones.name}")
 
 
-def compute_access(scenario: Scenario, progress: Callable[[str], None] | None = None) -> AccessRun:
-    """Register, demand, travel times and today's access, written nowhere."""
+def check_references(scenario: Scenario, sources: Sources) -> None:
+    """Settings that name a partner the sources do not describe are errors naming the key."""
+    codes = {p.code for p in sources.partners}
+    errors = [SourceError(scenario.path, f"no partner {g.partner!r} in {sources.path.name} (partners: "
+                          f"{', '.join(sorted(codes))})", key=f"plan.guardrails.{g.partner}")
+              for g in scenario.plan.guardrails if g.partner not in codes]
+    if errors:
+        raise SourceErrors(errors)
+
+
+def compute_access(scenario: Scenario, progress: Progress | None = None) -> AccessRun:
+    """Demand, register, travel times and today's access, written nowhere."""
     say = progress or (lambda _m: None)
-    say(f"building the register from {scenario.data.sources.name}")
-    register = build_register(load_sources(scenario.data.sources))
     say(f"reading demand zones from {scenario.data.zones.name}")
     demand = load_demand(scenario)
     if demand.zones.empty:
-        first = demand.rejects.head(3).to_dict("records")
-        raise EstateError(f"no usable demand zones in {scenario.data.zones}: all {len(demand.rejects)} "
+        first = demand.rejects.head(3)[["zone_id", "column", "reason"]].to_dict("records")
+        raise EstateError(f"{scenario.data.zones}: no usable demand zones; all {len(demand.rejects)} were "
                           f"rejected, e.g. {first}")
+    sources = load_sources(scenario.data.sources)
+    check_references(scenario, sources)
+    say(f"building the register from {scenario.data.sources.name}")
+    register = build_register(sources, say, study_area=study_area(scenario, demand),
+                              sensitive_asset_types=scenario.privacy.sensitive_asset_types,
+                              sensitive_services=scenario.privacy.sensitive_services)
+    if register.assets.empty:
+        raise EstateError(f"{scenario.data.sources}: no usable assets; every row was rejected (see the rejects "
+                          "with `estate register`)")
+    register = estimate_running_costs(register, scenario.estimates)
     assets = register.assets
     origins = pd.DataFrame({"zone_id": demand.zones["zone_id"], "x_m": demand.zones["origin_x_m"],
                             "y_m": demand.zones["origin_y_m"]})
@@ -85,18 +107,50 @@ def compute_access(scenario: Scenario, progress: Callable[[str], None] | None = 
         f"modes {', '.join(scenario.access.speed_kmh)}, cutoff {scenario.access.cutoff_minutes:g} min")
     access = travel_times(origins, sites, scenario.access)
     today = accessibility(access, demand.zones, assets, register.occupiers, scenario.services)
-    return AccessRun(register=register, demand=demand, access=access, today=today)
+    redaction = Redaction.of(assets, register.occupiers, demand.zones["population"].to_numpy())
+    return AccessRun(register=register, demand=demand, access=access, today=today, redaction=redaction)
 
 
-def _write_access(run: AccessRun, out_dir: Path, stack: ExitStack) -> None:
-    """Stage the access outputs; they move into place when ``stack`` closes without error."""
-    tmp = stack.enter_context(atomic_path(out_dir / "access.parquet"))
-    run.access.to_parquet(tmp, index=False)
-    tables = {"access_zones.csv": run.today.zone_service, "access_summary.csv": run.today.summary,
-              "zones_rejects.csv": run.demand.rejects, "zones_warnings.csv": run.demand.warnings}
-    for name, table in tables.items():
-        tmp = stack.enter_context(atomic_path(out_dir / name))
-        table.to_csv(tmp, index=False)
+def run_access(scenario: Scenario, out_dir: str | Path, progress: Progress | None = None) -> AccessRun:
+    """Build the register and demand, compute travel times, measure today's access, and write
+    them into ``out_dir`` (see :func:`write_access`)."""
+    say = progress or (lambda _m: None)
+    run = compute_access(scenario, say)
+    say(f"writing {out_dir}")
+    with OutputFolder(out_dir, command=f"estate access {scenario.path}") as stage:
+        write_register_outputs(run.register, stage)
+        write_access(run, scenario, stage)
+    return run
+
+
+def write_register_outputs(register: Register, stage: Path) -> None:
+    """The register (restricted) and its data-quality summary and line accounts (shareable)."""
+    write_register_files(register, stage / RESTRICTED)
+    write_csv(quality_summary(register).rename_axis("partner").reset_index(), stage / "register_summary.csv")
+    write_csv(register.files, stage / "register_files.csv")
+
+
+def _public_today(run: AccessRun, scenario: Scenario) -> tuple[Accessibility, set[str]]:
+    reg = run.register
+    public, _ = run.redaction.zone_access(run.access, run.demand.zones, scenario.services,
+                                          (reg.assets, reg.occupiers))
+    return public, run.redaction.touched(run.today, public)
+
+
+def write_access(run: AccessRun, scenario: Scenario, stage: Path) -> None:
+    """The travel times and today's access: in full under ``restricted/`` (``access.parquet``,
+    ``access_zones.csv``, ``access_summary.csv``); shareable without sensitive sites (the same
+    names at the top), plus the zones rejected or repaired (``zones_rejects.csv``, ``zones_warnings.csv``)."""
+    restricted = stage / RESTRICTED
+    run.access.to_parquet(restricted / "access.parquet", index=False)
+    write_csv(run.today.zone_service, restricted / "access_zones.csv")
+    write_csv(run.today.summary, restricted / "access_summary.csv")
+    public, touched = _public_today(run, scenario)
+    run.redaction.access(run.access).to_parquet(stage / "access.parquet", index=False)
+    write_csv(public.zone_service, stage / "access_zones.csv")
+    write_csv(run.redaction.summary_table(run.today.summary, touched), stage / "access_summary.csv")
+    write_csv(run.demand.rejects, stage / "zones_rejects.csv")
+    write_csv(run.demand.warnings, stage / "zones_warnings.csv")
 
 
 @dataclass
@@ -109,14 +163,14 @@ class PlanRun:
     maps: dict[str, MapStats]
 
 
-def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], None] | None = None) -> PlanRun:
+def run_plan(scenario: Scenario, out_dir: str | Path, progress: Progress | None = None) -> PlanRun:
     """Register → demand → access → plan, then write every output at once.
 
-    Writes into ``out_dir``: ``register.gpkg`` (restricted: sensitive sites at
-    their true location) with the rejects/warnings/merges CSVs, the access
-    outputs of :func:`run_access`, ``plan.gpkg`` (layers ``assets``, ``moves``,
-    ``zones``; sensitive sites withheld), ``plan_summary.json``,
-    ``programme.xlsx`` with its tables as ``programme_*.csv``, then the maps
+    Writes into ``out_dir`` (all-or-nothing): ``restricted/`` with the register,
+    the full travel times and access, and the true plan (``plan.gpkg``); and,
+    shareable, the access outputs of :func:`write_access`, ``plan.gpkg``
+    (layers ``assets``, ``moves``, ``zones``), ``plan_summary.json``,
+    ``programme.xlsx`` with its tables as ``programme_*.csv``, the maps
     (``maps/register.html``, ``plan.html``, ``access.html``) and
     ``report.html``. Raises :class:`estate.plan.PlanInfeasible` (nothing
     written) when no plan meets the rules.
@@ -126,58 +180,96 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Callable[[str], 
     reg = run.register
     plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say)
     out_dir = Path(out_dir)
-    say(f"writing {out_dir}")
-    with ExitStack() as stack:
-        stage_register(reg, out_dir, stack)
-        _write_access(run, out_dir, stack)
-        _write_plan(plan, run, out_dir, stack)
-    say("drawing the maps and writing the report")
-    maps = write_maps(out_dir, reg.assets)
-    write_report(out_dir)
+    with OutputFolder(out_dir, command=f"estate plan {scenario.path}") as stage:
+        say(f"writing the register, travel times and plan into {out_dir}")
+        write_register_outputs(reg, stage)
+        write_access(run, scenario, stage)
+        _write_plan(plan, run, scenario, stage, say)
+        say("drawing the maps")
+        maps = write_maps(stage, reg.assets)
+        say("writing the report")
+        write_report(stage)
+        say(f"moving the outputs into {out_dir}")
+    maps = {name: MapStats(path=out_dir / stats.path.relative_to(stage), markers=stats.markers,
+                           hidden_sensitive=stats.hidden_sensitive, bytes=stats.bytes) for name, stats in maps.items()}
     return PlanRun(access=run, plan=plan, out_dir=out_dir, maps=maps)
 
 
 MAP_NAMES = ("register", "plan", "access")
 
 
+def _read_layers(gpkg: Path, layers: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
+    """Layers of a GeoPackage estate wrote; a missing or damaged file is an error saying so."""
+    if not gpkg.exists():
+        raise EstateError(f"{gpkg}: not found; run `estate plan` first")
+    try:
+        return {name: pyogrio.read_dataframe(gpkg, layer=name) for name in layers}
+    except Exception as exc:  # pyogrio's DataSourceError and friends: a damaged or foreign file
+        raise EstateError(f"{gpkg}: cannot be read as a plan written by estate ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0][:200]}); run `estate plan` again") from None
+
+
+def _read_json(path: Path) -> dict:
+    if not path.exists():
+        raise EstateError(f"{path}: not found; run `estate plan` first")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EstateError(f"{path}: damaged ({exc}); run `estate plan` again") from None
+    if not isinstance(value, dict):
+        raise EstateError(f"{path}: not a plan summary; run `estate plan` again")
+    return value
+
+
 def write_maps(plan_dir: str | Path, register_assets: gpd.GeoDataFrame | None = None, *,
                which: tuple[str, ...] = MAP_NAMES, paths: dict[str, Path] | None = None) -> dict[str, MapStats]:
     """Draw the register, plan and access maps of a plan folder (default ``PLAN_DIR/maps/<name>.html``,
-    or the file ``paths[name]``).
+    or the file ``paths[name]``), from its shareable files.
 
-    The register map uses ``register_assets`` or the folder's ``register.gpkg``.
+    The register map uses ``register_assets`` or the folder's ``restricted/register.gpkg``
+    (it never draws a sensitive site).
     """
     plan_dir = Path(plan_dir)
-    gpkg = plan_dir / "plan.gpkg"
-    if not gpkg.exists():
-        raise EstateError(f"{gpkg}: not found; run `estate plan` first")
-    assets = pyogrio.read_dataframe(gpkg, layer="assets")
-    moves = pyogrio.read_dataframe(gpkg, layer="moves")
-    zones = pyogrio.read_dataframe(gpkg, layer="zones")
-    summary = json.loads((plan_dir / "plan_summary.json").read_text(encoding="utf-8"))
-    disposals = pd.read_csv(plan_dir / "programme_disposals.csv") if (plan_dir / "programme_disposals.csv").exists() \
-        else None
-    services = [{"code": code, "name": a.get("name", code), "mode": a["standard"]["mode"],
-                 "rule": a["standard"].get("rule", "share"), "minutes": a["standard"].get("minutes"),
-                 "share": a["standard"].get("share")} for code, a in summary.get("access", {}).items()]
+    layers = _read_layers(plan_dir / "plan.gpkg", ("assets", "moves", "zones"))
+    summary = _read_json(plan_dir / "plan_summary.json")
+    disposals_csv = plan_dir / "programme_disposals.csv"
+    disposals = pd.read_csv(disposals_csv) if disposals_csv.exists() else None
+    try:
+        services = [{"code": code, "name": a.get("name", code), "mode": a["standard"]["mode"],
+                     "rule": a["standard"].get("rule", "share"), "minutes": a["standard"].get("minutes"),
+                     "share": a["standard"].get("share")} for code, a in summary.get("access", {}).items()]
+    except (KeyError, TypeError, AttributeError):
+        raise EstateError(f"{plan_dir / 'plan_summary.json'}: not a plan summary; run `estate plan` again") from None
     target = {name: Path((paths or {}).get(name, plan_dir / "maps" / f"{name}.html")) for name in MAP_NAMES}
+    _require_columns(plan_dir / "plan.gpkg", layers, {"assets": PLAN_MAP_COLUMNS,
+                                                     "moves": ("from_asset_id", "to_asset_id", "team", "partner",
+                                                               "fte"),
+                                                     "zones": ("zone_id", "population")})
     out = {}
     if "register" in which:
         if register_assets is None:
-            register_assets = pyogrio.read_dataframe(plan_dir / "register.gpkg", layer="assets")
+            register_assets = _read_layers(plan_dir / RESTRICTED / "register.gpkg", ("assets",))["assets"]
         out["register"] = register_map(register_assets, target["register"])
     if "plan" in which:
-        out["plan"] = plan_map(assets, moves, summary, target["plan"], disposals=disposals)
+        out["plan"] = plan_map(layers["assets"], layers["moves"], summary, target["plan"], disposals=disposals)
     if "access" in which:
-        out["access"] = access_map(zones, services, assets, target["access"])
+        out["access"] = access_map(layers["zones"], services, layers["assets"], target["access"])
     return out
 
 
-def _zones_layer(run: AccessRun, plan: Plan) -> gpd.GeoDataFrame:
+def _require_columns(path: Path, layers: dict[str, pd.DataFrame], needed: dict[str, tuple[str, ...]]) -> None:
+    for layer, columns in needed.items():
+        missing = [c for c in columns if c not in layers[layer]]
+        if missing:
+            raise EstateError(f"{path}, layer {layer!r}: missing column(s) {missing}; is this a plan estate "
+                              "wrote? Run `estate plan` again")
+
+
+def _zones_layer(demand: Demand, before: Accessibility, after: Accessibility) -> gpd.GeoDataFrame:
     """Demand zones with minutes to the nearest site of each service before and after the plan."""
-    zones = run.demand.zones[["zone_id", "population", "geometry"]].copy()
+    zones = demand.zones[["zone_id", "population", "geometry"]].copy()
     zones["zone_id"] = zones["zone_id"].astype(str)
-    for label, acc in (("before", run.today), ("after", plan.after)):
+    for label, acc in (("before", before), ("after", after)):
         zs = acc.zone_service
         if zs.empty:
             continue
@@ -186,29 +278,44 @@ def _zones_layer(run: AccessRun, plan: Plan) -> gpd.GeoDataFrame:
         for service in wide.columns:
             zones[f"{service}_{label}_min"] = zones["zone_id"].map(wide[service]).astype(float)
             zones[f"{service}_{label}_within"] = zones["zone_id"].map(ok[service]).astype(bool)
-    return gpd.GeoDataFrame(zones, geometry="geometry", crs=run.demand.zones.crs)
+    return gpd.GeoDataFrame(zones, geometry="geometry", crs=demand.zones.crs)
 
 
-def _write_plan(plan: Plan, run: AccessRun, out_dir: Path, stack: ExitStack) -> None:
-    gpkg = stack.enter_context(atomic_path(out_dir / "plan.gpkg"))
-    assets = public_view(plan.assets)
-    pyogrio.write_dataframe(assets, gpkg, layer="assets", driver="GPKG")
-    moves = plan.moves
-    if len(moves):
-        pyogrio.write_dataframe(moves, gpkg, layer="moves", driver="GPKG")
-    else:
-        pyogrio.write_dataframe(gpd.GeoDataFrame(moves, geometry=gpd.GeoSeries([], crs=assets.crs)), gpkg,
-                                layer="moves", driver="GPKG")
-    pyogrio.write_dataframe(_zones_layer(run, plan), gpkg, layer="zones", driver="GPKG")
-    write_summary(plan.summary, out_dir, stack)
-    write_programme(plan.programme, out_dir, stack, scenario=plan.summary["scenario"], plan_summary=plan.summary)
+def _write_gpkg(path: Path, assets: gpd.GeoDataFrame, moves: pd.DataFrame, zones: gpd.GeoDataFrame) -> None:
+    pyogrio.write_dataframe(assets, path, layer="assets", driver="GPKG")
+    if not isinstance(moves, gpd.GeoDataFrame) or moves.geometry.name not in moves:
+        moves = gpd.GeoDataFrame(moves, geometry=gpd.GeoSeries([None] * len(moves), crs=assets.crs))
+    pyogrio.write_dataframe(moves, path, layer="moves", driver="GPKG", geometry_type="LineString")
+    pyogrio.write_dataframe(zones, path, layer="zones", driver="GPKG")
 
 
-def write_summary(summary: dict, out_dir: Path, stack: ExitStack) -> Path:
-    """Stage ``plan_summary.json``."""
+def _write_plan(plan: Plan, run: AccessRun, scenario: Scenario, stage: Path, say: Progress) -> None:
+    """The plan in full (``restricted/plan.gpkg``) and shareable: ``plan.gpkg``,
+    ``plan_summary.json``, ``programme.xlsx`` and ``programme_*.csv``."""
+    reg, red = run.register, run.redaction
+    _write_gpkg(stage / RESTRICTED / "plan.gpkg", plan.assets, plan.moves,
+                _zones_layer(run.demand, run.today, plan.after))
+    kept = plan.assets[plan.assets["decision"] != "dispose"]
+    public_before, public_after = red.zone_access(run.access, run.demand.zones, scenario.services,
+                                                  (reg.assets, reg.occupiers), (kept, plan.occupiers))
+    touched = red.touched(run.today, public_before) | red.touched(plan.after, public_after)
+    assets = red.assets(plan.assets, reg.occupiers, plan.occupiers)
+    _write_gpkg(stage / "plan.gpkg", assets, red.moves(plan.moves), _zones_layer(run.demand, public_before,
+                                                                                 public_after))
+    standards = {s.code: (s.standard.share if s.standard is not None else None) for s in scenario.services}
+    summary = red.plan_summary(plan.summary, touched, standards)
+    if red:
+        summary["hubs"] = int((assets["decision"] == "hub").sum())
+        summary["sensitive_sites"] = len(red.pseudonym)
+    write_summary(summary, stage)
+    say("writing programme.xlsx")
+    write_programme(red.programme(plan.programme), stage, scenario=plan.summary["scenario"], plan_summary=summary)
+
+
+def write_summary(summary: dict, out_dir: Path) -> Path:
+    """Write ``plan_summary.json``."""
     path = out_dir / "plan_summary.json"
-    tmp = stack.enter_context(atomic_path(path))
-    tmp.write_text(json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
@@ -218,40 +325,42 @@ FINANCE_KEYS = ("annual_saving_gbp", "npv_gbp", "payback_year", "capital_receipt
 
 
 def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | None = None,
-                progress: Callable[[str], None] | None = None) -> tuple[Programme, dict]:
-    """Re-cost a saved plan (``plan.gpkg`` and ``plan_summary.json`` in ``plan_dir``) under the
-    scenario's finance assumptions, without re-optimising; writes the workbook, its CSVs, the
-    updated summary and the report into ``out_dir`` (default ``plan_dir``, where the plan map's
-    figures are redrawn too)."""
+                progress: Progress | None = None) -> tuple[Programme, dict]:
+    """Re-cost a saved plan (``restricted/plan.gpkg`` and ``plan_summary.json`` in ``plan_dir``)
+    under the scenario's finance assumptions, without re-optimising.
+
+    Writes the workbook, its CSVs, the updated summary, the report and the plan
+    map's figures into ``out_dir`` (default ``plan_dir``): a copy of the plan
+    folder with those files rewritten, all-or-nothing.
+    """
     say = progress or (lambda _m: None)
     plan_dir = Path(plan_dir)
-    gpkg, summary_path = plan_dir / "plan.gpkg", plan_dir / "plan_summary.json"
-    for path in (gpkg, summary_path):
-        if not path.exists():
-            raise EstateError(f"{path}: not found; PLAN_DIR must hold the outputs of `estate plan`")
+    if not plan_dir.is_dir():
+        raise EstateError(f"{plan_dir}: not a folder; PLAN_DIR must hold the outputs of `estate plan`")
     say(f"reading the plan in {plan_dir}")
-    try:
-        assets = pyogrio.read_dataframe(gpkg, layer="assets")
-        moves = pyogrio.read_dataframe(gpkg, layer="moves")
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except Exception as exc:  # a damaged or foreign file
-        raise EstateError(f"{plan_dir}: cannot read the saved plan ({exc})") from None
-    missing = [c for c in ("asset_id", "decision", "tenure", "running_cost_gbp", "market_value_gbp")
+    true = _read_layers(plan_dir / RESTRICTED / "plan.gpkg", ("assets", "moves"))
+    occupiers = _read_layers(plan_dir / RESTRICTED / "register.gpkg", ("occupiers",))["occupiers"]
+    summary = _read_json(plan_dir / "plan_summary.json")
+    assets, moves = true["assets"], true["moves"]
+    missing = [c for c in ("asset_id", "decision", "tenure", "running_cost_gbp", "market_value_gbp", "sensitive")
                if c not in assets]
     if missing:
-        raise EstateError(f"{gpkg}, layer 'assets': missing column(s) {missing}; is this a plan.gpkg?")
+        raise EstateError(f"{plan_dir / RESTRICTED / 'plan.gpkg'}, layer 'assets': missing column(s) {missing}; "
+                          "is this a plan estate wrote?")
     say("costing the programme")
     prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance)
     summary.update({k: prog.summary[k] for k in FINANCE_KEYS})
     summary["recosted_with"] = str(scenario.path)
-    out_dir = Path(out_dir) if out_dir is not None else plan_dir
-    with ExitStack() as stack:
-        write_summary(summary, out_dir, stack)
-        write_programme(prog, out_dir, stack, scenario=scenario.name, plan_summary=summary)
-    say("rewriting the report" + (" and the plan map" if out_dir == plan_dir else ""))
-    write_report(out_dir)
-    if out_dir == plan_dir and (plan_dir / "maps").is_dir():  # its summary panel shows the figures
-        write_maps(plan_dir, which=("plan",))
+    red = Redaction.of(assets, pd.DataFrame(occupiers))
+    target = Path(out_dir) if out_dir is not None else plan_dir
+    with OutputFolder(target, command=f"estate finance {plan_dir} --scenario {scenario.path}",
+                      start_from=plan_dir) as stage:
+        write_summary(summary, stage)
+        write_programme(red.programme(prog), stage, scenario=scenario.name, plan_summary=summary)
+        say("rewriting the report and the plan map")
+        write_report(stage)
+        if (stage / "maps").is_dir():  # the plan map's summary panel shows the figures
+            write_maps(stage, which=("plan",))
     return prog, summary
 
 

@@ -46,7 +46,7 @@ from shapely import linestrings
 from estate._errors import EstateError
 from estate.access.metrics import Accessibility, accessibility
 from estate.finance import Programme, asset_options, cost_programme, discount_factor, gbp_millions, move_cost_gbp
-from estate.locate.problem import CLOSED, EXTRA, FREE, OPEN, X, Y, LocationProblem, SideConstraints
+from estate.locate.problem import CLOSED, EXTRA, FREE, OPEN, X, Y, LocationProblem, ProblemError, SideConstraints
 from estate.locate.solve import Solution, Start, solve
 from estate.scenario import PlanSettings, Scenario, Service
 
@@ -255,13 +255,33 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access: pd.Data
     _incompatible_rows(model, side, extra_start, plan)
     _guardrail_rows(model, side, plan)
     problem.side = side
-    problem.check()
+    try:
+        problem.check()
+    except ProblemError as exc:
+        raise PlanError(f"{scenario.path}: the estate model could not be built: {_in_estate_terms(str(exc))}") from None
     if not (status == CLOSED).any():
         home_pairs = np.flatnonzero(pairs["site"].to_numpy() == teams["home"].to_numpy()[t])
         model.start = Start(np.flatnonzero(status != CLOSED), home_pairs,
                             np.concatenate(extra_start) if extra_start else np.zeros(0))
     model.build_seconds = time.perf_counter() - started
     return model
+
+
+#: The location engine's consistency checks, said in estate terms (the engine knows no estate vocabulary).
+_ENGINE_TERMS = {
+    "fixed costs must be finite and ≥ 0": "an asset's exit value is not a finite number (check its running cost, "
+                                          "market value and backlog, and the [finance] rates)",
+    "weights must be finite and > 0": "a team's workspace need is not a positive number (check its FTE and "
+                                      "[plan.workspace])",
+    "capacities must be ≥ 0": "a building's workspace capacity is negative (check its floor area and desk capacity)",
+    "pair costs must be finite and ≥ 0": "a move's cost is not a finite number (check the [finance] move rates)",
+}
+
+
+def _in_estate_terms(message: str) -> str:
+    for engine, estate in _ENGINE_TERMS.items():
+        message = message.replace(engine, estate)
+    return message
 
 
 def _pairs(teams: pd.DataFrame, sites: pd.DataFrame, plan: PlanSettings) -> pd.DataFrame:
@@ -660,6 +680,8 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "teams_moved": int(moved.sum()),
         "fte_moved": float(mv["fte"].sum()),
         "floor_area_released_m2": float(assets.loc[is_disposed, "gia_m2"].sum()),
+        "running_costs_estimated": int(assets["running_cost_estimated"].fillna(False).astype(bool).sum())
+        if "running_cost_estimated" in assets else 0,
         "annual_saving_gbp": money["annual_saving_gbp"],
         "npv_gbp": money["npv_gbp"],
         "payback_year": money["payback_year"],

@@ -159,7 +159,7 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Estate plan report: {_e(s['scenario'])}"
         f"</title><style>{_CSS}</style></head><body>",
         f"<h1>Estate plan: {_e(s['scenario'])}</h1>",
-        f"<div class='muted'>Written {date.today():%d %B %Y} by estate from {_e(plan_dir.name)}. "
+        f"<div class='muted'>Written {date.today():%d %B %Y} by estate for scenario {_e(s['scenario'])}. "
         f"Figures in present values over {s.get('horizon_years')} years at {s.get('discount_rate', 0):.1%} "
         "unless stated.</div>",
         "<p>" + " · ".join(f"<a href='{_e(href)}'>{_e(label)}</a>" for label, href in links) + "</p>",
@@ -188,6 +188,11 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
         "<h2>Caveats</h2><ul>"
         + "".join(f"<li>{_e(n)}</li>" for n in s.get("notes", []))
         + f"<li>{_e(s.get('access_caveat', ''))}</li>"
+        + (f"<li>{s['running_costs_estimated']:,} assets' running costs are estimates (floor area × a benchmark "
+           "rate for the asset type; the partner gave none); they are marked in the workbook and on the maps.</li>"
+           if s.get("running_costs_estimated") else "")
+        + (f"<li>{s['sensitive_sites']:,} sensitive sites (refuges, confidential offices) are in the figures "
+           "but not on the maps or in any list by name or place.</li>" if s.get("sensitive_sites") else "")
         + "<li>Capital receipts use the register's market values; a sale may realise more or less (see the "
           "sensitivity).</li></ul>",
         "</body></html>",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from estate._errors import SourceError, SourceErrors
+from estate._io import require_file
 from estate.access import ACCESS_COLUMNS
 
 #: At most this many offending rows are listed per problem.
@@ -55,19 +56,22 @@ def read_matrix(path: str | Path, zone_ids: Iterable[str], site_ids: Iterable[st
     """
     path = Path(path)
     try:
+        require_file(path, "travel-time matrix")
         table = pd.read_csv(path, dtype={"zone_id": str, "site_id": str, "mode": str},
                             keep_default_na=False)
+    except SourceError as exc:
+        raise SourceErrors([exc]) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceErrors([SourceError(path, f"cannot read the travel-time matrix: {exc}")]) from None
+        raise SourceErrors([SourceError(path, f"cannot read the travel-time matrix ({type(exc).__name__})")]) from None
     missing = [c for c in ACCESS_COLUMNS if c not in table.columns]
     if missing:
-        raise SourceErrors([SourceError(path, f"the column is missing; found {list(table.columns)}",
-                                        row=1, column=c) for c in missing])
+        raise SourceErrors([SourceError(path, "the column is missing from its header", row=1, column=c)
+                            for c in missing])
     zones, sites, mode_list = pd.Index(list(zone_ids)), pd.Index(list(site_ids)), list(modes)
     minutes = pd.to_numeric(table["minutes"], errors="coerce")
     errors = []
     checks = [
-        ("minutes", minutes.isna() | (minutes < 0), "expected minutes ≥ 0"),
+        ("minutes", ~np.isfinite(minutes) | (minutes < 0), "expected a finite number of minutes ≥ 0"),
         ("zone_id", ~table["zone_id"].isin(zones), "zone id not among the demand zones"),
         ("site_id", ~table["site_id"].isin(sites), "site id not in the register"),
         ("mode", ~table["mode"].isin(mode_list), f"mode not among {mode_list}"),

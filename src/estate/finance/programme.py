@@ -161,6 +161,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     disposals.insert(disposals.columns.get_loc("exit_year") + 1, "financial_year",
                      [year_label(y, settings) if y >= 0 else "" for y in disposals["exit_year"]])
     disposals["running_cost_gbp"] = disposed["running_cost_gbp"].to_numpy(float)
+    if "running_cost_estimated" in disposed:  # a benchmark estimate, not the partner's figure
+        disposals["running_cost_estimated"] = disposed["running_cost_estimated"].fillna(False).astype(bool).to_numpy()
 
     derived = [*MOVE_COST_COLUMNS, "move_year", "financial_year", "in_horizon"]  # recomputed here
     mv = moves.drop(columns=[c for c in derived if c in moves])
@@ -262,6 +264,13 @@ def _npv_with(flows: pd.DataFrame, settings: FinanceSettings, scale: dict[str, f
     return float((gbp * discount_factor(flows["year"].to_numpy(), s)).sum())
 
 
+def _change(relative: float) -> str:
+    """A relative change in words ("30% lower", "10% higher"): no leading sign for a spreadsheet to misread."""
+    if abs(relative) < 5e-4:
+        return "as costed"
+    return f"{abs(relative):.0%} {'lower' if relative < 0 else 'higher'}"
+
+
 def sensitivity_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:
     """NPV with each major assumption at the low and high end of its range (a tornado table).
 
@@ -276,8 +285,8 @@ def sensitivity_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.Data
                              ("running_cost_saving", ["running_cost_saving"])):
         low, high = getattr(sens, name)
         at = [_npv_with(flows, settings, {c: 1 + v for c in categories}) for v in (low, high)]
-        rows.append({"assumption": name, "base_setting": "as costed", "low_setting": f"{low:+.0%}",
-                     "high_setting": f"{high:+.0%}", "npv_at_low_gbp": at[0], "npv_at_high_gbp": at[1]})
+        rows.append({"assumption": name, "base_setting": "as costed", "low_setting": _change(low),
+                     "high_setting": _change(high), "npv_at_low_gbp": at[0], "npv_at_high_gbp": at[1]})
     low, high = sens.discount_rate
     rows.append({"assumption": "discount_rate", "base_setting": f"{settings.discount_rate:.2%}",
                  "low_setting": f"{low:.2%}", "high_setting": f"{high:.2%}",

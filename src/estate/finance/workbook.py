@@ -10,7 +10,6 @@ totals. An auditor can trace every headline figure to its lines.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from dataclasses import fields
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from estate._io import atomic_path
+from estate._io import FORMULA_STARTS, write_csv
 from estate.finance.programme import CATEGORIES, ONE_OFF, Programme
 from estate.scenario import FinanceSettings
 
@@ -43,9 +42,29 @@ _LABELS = {
 }
 
 
+class Formula(str):
+    """A formula estate wrote (``=SUM(...)``); every other text is written as text."""
+
+
+def _put(ws: Worksheet, row: int, column: int, value: object):
+    """Write one cell. Text from the data is always text, never a formula: a name such as
+    ``=HYPERLINK(...)`` is stored as a string and shown with a quote prefix; only
+    :class:`Formula` values become formulas. NaN becomes a blank cell."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        value = None
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and not isinstance(value, Formula):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
+    return cell
+
+
 def _header(ws: Worksheet, columns: list[str], row: int = 1) -> None:
     for j, name in enumerate(columns, start=1):
-        cell = ws.cell(row=row, column=j, value=name)
+        cell = _put(ws, row, j, name)
         cell.font, cell.fill = BOLD, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = ws.cell(row=row + 1, column=2)
@@ -64,9 +83,7 @@ def _table(ws: Worksheet, frame: pd.DataFrame, money: set[str], totals: set[str]
     _header(ws, columns)
     for i, record in enumerate(frame.itertuples(index=False), start=2):
         for j, value in enumerate(record, start=1):
-            if isinstance(value, float) and value != value:  # NaN
-                value = None
-            cell = ws.cell(row=i, column=j, value=value.item() if hasattr(value, "item") else value)
+            cell = _put(ws, i, j, value)
             if columns[j - 1] in money:
                 cell.number_format = GBP
     last = len(frame) + 1
@@ -105,11 +122,11 @@ def _assumptions(ws: Worksheet, settings: FinanceSettings, scenario: str) -> Non
     }
     for name, row in _ASSUMPTION_ROWS.items():
         value = getattr(settings, name)
-        ws.cell(row=row, column=1, value=name)
-        cell = ws.cell(row=row, column=2, value=value)
+        _put(ws, row, 1, name)
+        cell = _put(ws, row, 2, value)
         if name in ("discount_rate", "disposal_cost_share", "optimism_bias"):
             cell.number_format = PERCENT
-        ws.cell(row=row, column=3, value=meaning.get(name, ""))
+        _put(ws, row, 3, meaning.get(name, ""))
     row = max(_ASSUMPTION_ROWS.values()) + 1
     for f in fields(settings.sensitivity):
         low, high = getattr(settings.sensitivity, f.name)
@@ -117,8 +134,8 @@ def _assumptions(ws: Worksheet, settings: FinanceSettings, scenario: str) -> Non
         ws.cell(row=row, column=2, value=f"[{low:g}, {high:g}]")
         ws.cell(row=row, column=3, value="rates" if f.name == "discount_rate" else "relative change, low and high")
         row += 1
-    ws.cell(row=row, column=1, value="scenario")
-    ws.cell(row=row, column=2, value=scenario)
+    _put(ws, row, 1, "scenario")
+    _put(ws, row, 2, scenario)
 
 
 def _lines(ws: Worksheet, prog: Programme) -> int:
@@ -129,7 +146,7 @@ def _lines(ws: Worksheet, prog: Programme) -> int:
     rate = f"Assumptions!$B${_ASSUMPTION_ROWS['discount_rate']}"
     for i, rec in enumerate(flows[columns[:7]].itertuples(index=False), start=2):
         for j, value in enumerate(rec, start=1):
-            ws.cell(row=i, column=j, value=value.item() if hasattr(value, "item") else value)
+            _put(ws, i, j, value)
         ws.cell(row=i, column=7).number_format = GBP
         ws.cell(row=i, column=8, value=f"=1/(1+{rate})^A{i}").number_format = FACTOR
         ws.cell(row=i, column=9, value=f"=G{i}*H{i}").number_format = GBP
@@ -201,7 +218,7 @@ def _ledger(ws: Worksheet, prog: Programme, last: int, moves_last: int) -> None:
     alloc_col = get_column_letter(len(cats) + 5)
     total_row = n + 2 + (1 if rule == "pooled" else 0)
     for i, partner in enumerate(partners, start=2):
-        ws.cell(row=i, column=1, value=partner)
+        _put(ws, i, 1, partner)
         for j, category in enumerate(cats, start=2):
             ws.cell(row=i, column=j, value=f'=SUMIFS({rng("I")},{rng("C")},$A{i},{rng("D")},"{category}")'
                     ).number_format = GBP
@@ -253,7 +270,8 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     d = prog.disposals
     dcols = [c for c in ("asset_id", "name", "partner", "asset_type", "tenure", "gia_m2", "exit_year",
                          "financial_year", "exit_note", "running_cost_gbp", "double_running_gbp", "receipt_gbp",
-                         "receipt_year", "backlog_avoided_gbp", "exit_cost_gbp", "exit_value_pv_gbp") if c in d]
+                         "receipt_year", "backlog_avoided_gbp", "exit_cost_gbp", "exit_value_pv_gbp",
+                         "running_cost_estimated") if c in d]
     dmoney = {"running_cost_gbp", "double_running_gbp", "receipt_gbp", "backlog_avoided_gbp", "exit_cost_gbp",
               "exit_value_pv_gbp"}
     d_total = _table(sheets["Disposals"], d[dcols], dmoney, dmoney | {"gia_m2"})
@@ -284,18 +302,18 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     h_row = _ASSUMPTION_ROWS["horizon_years"]
     rows = [
         ("Scenario", scenario, None),
-        ("Disposals", f"=COUNTA(Disposals!A2:A{max(d_total - 1, 2)})", "#,##0"),
-        ("Team moves", f"=COUNTA(Moves!A2:A{max(m_total - 1, 2)})", "#,##0"),
-        ("Steady-state annual running-cost saving",
-         f'=SUMIFS(Disposals!{_col(dcols, "running_cost_gbp")}2:{_col(dcols, "running_cost_gbp")}{max(d_total - 1, 2)},'
-         f'Disposals!{_col(dcols, "exit_year")}2:{_col(dcols, "exit_year")}{max(d_total - 1, 2)},'
-         f'"<"&Assumptions!B{h_row},'
-         f'Disposals!{_col(dcols, "exit_year")}2:{_col(dcols, "exit_year")}{max(d_total - 1, 2)},">=0")', GBP),
-        ("Cashable savings over the horizon", f"={cells['cashable']}", GBP),
-        ("Capital receipts", f"={cells['capital_receipt']}", GBP),
-        ("One-off costs", "=-(" + "+".join(cells[c] for c in ONE_OFF) + ")", GBP),
-        ("Net cash over the horizon", f"={cells['net_total']}", GBP),
-        ("Net present value", f"={cells['npv']}", GBP),
+        ("Disposals", Formula(f"=COUNTA(Disposals!A2:A{max(d_total - 1, 2)})"), "#,##0"),
+        ("Team moves", Formula(f"=COUNTA(Moves!A2:A{max(m_total - 1, 2)})"), "#,##0"),
+        ("Steady-state annual running-cost saving", Formula(
+            f'=SUMIFS(Disposals!{_col(dcols, "running_cost_gbp")}2:{_col(dcols, "running_cost_gbp")}{max(d_total - 1, 2)},'
+            f'Disposals!{_col(dcols, "exit_year")}2:{_col(dcols, "exit_year")}{max(d_total - 1, 2)},'
+            f'"<"&Assumptions!B{h_row},'
+            f'Disposals!{_col(dcols, "exit_year")}2:{_col(dcols, "exit_year")}{max(d_total - 1, 2)},">=0")'), GBP),
+        ("Cashable savings over the horizon", Formula(f"={cells['cashable']}"), GBP),
+        ("Capital receipts", Formula(f"={cells['capital_receipt']}"), GBP),
+        ("One-off costs", Formula("=-(" + "+".join(cells[c] for c in ONE_OFF) + ")"), GBP),
+        ("Net cash over the horizon", Formula(f"={cells['net_total']}"), GBP),
+        ("Net present value", Formula(f"={cells['npv']}"), GBP),
         ("Payback year", prog.summary["payback_year"] or "not within the horizon", None),
         ("Sharing rule", prog.settings.sharing_rule, None),
         ("NPV turns negative within the sensitivity ranges", "yes" if prog.summary["npv_turns_negative"] else "no",
@@ -309,8 +327,8 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
                   plan_summary.get("objective"), GBP)]
     _header(summary, ["Headline", "Value"])
     for i, (label, value, fmt) in enumerate(rows, start=2):
-        summary.cell(row=i, column=1, value=label)
-        cell = summary.cell(row=i, column=2, value=value)
+        _put(summary, i, 1, label)
+        cell = _put(summary, i, 2, value)
         if fmt:
             cell.number_format = fmt
     summary.cell(row=len(rows) + 3, column=1,
@@ -319,7 +337,7 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     summary.column_dimensions["A"].width = 70
     summary.column_dimensions["B"].width = 22
     for note_row, note in enumerate(prog.notes, start=len(rows) + 4):
-        summary.cell(row=note_row, column=1, value=f"Note: {note}")
+        _put(summary, note_row, 1, f"Note: {note}")
     _widths(sheets["Assumptions"])
     _widths(sheets["Lines"])
     wb.save(path)
@@ -329,14 +347,13 @@ def _col(columns: list[str], name: str) -> str:
     return get_column_letter(columns.index(name) + 1)
 
 
-def write_programme(prog: Programme, out_dir: Path, stack: ExitStack, *, scenario: str = "",
+def write_programme(prog: Programme, out_dir: Path, *, scenario: str = "",
                     plan_summary: dict | None = None) -> list[Path]:
-    """Stage ``programme.xlsx`` and the same tables as CSV (``programme_*.csv``) in ``out_dir``;
-    they move into place when ``stack`` closes without error. Returns the final paths."""
+    """Write ``programme.xlsx`` and the same tables as CSV (``programme_*.csv``) into ``out_dir``
+    (a run's staging folder, see :class:`estate._io.OutputFolder`). Returns the paths."""
     out_dir = Path(out_dir)
     paths = [out_dir / "programme.xlsx"]
-    tmp = stack.enter_context(atomic_path(paths[0]))
-    write_workbook(prog, tmp, scenario=scenario, plan_summary=plan_summary)
+    write_workbook(prog, paths[0], scenario=scenario, plan_summary=plan_summary)
     summary = pd.DataFrame({"headline": list(prog.summary), "value": list(prog.summary.values())})
     assumptions = pd.DataFrame({"parameter": [f.name for f in fields(prog.settings)],
                                 "value": [getattr(prog.settings, f.name) for f in fields(prog.settings)]})
@@ -345,7 +362,6 @@ def write_programme(prog: Programme, out_dir: Path, stack: ExitStack, *, scenari
               "sensitivity": prog.sensitivity, "assumptions": assumptions}
     for name, table in tables.items():
         path = out_dir / f"programme_{name}.csv"
-        tmp = stack.enter_context(atomic_path(path))
-        table.to_csv(tmp, index=False)
+        write_csv(table, path)
         paths.append(path)
     return paths

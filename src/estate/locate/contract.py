@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from estate._errors import SourceError, SourceErrors
-from estate._io import atomic_path
+from estate._io import require_file, write_csv
 from estate.locate.problem import STATUS_CODES, LocationProblem
 from estate.locate.solve import Solution
 
@@ -33,11 +33,13 @@ _SHOW = 10
 
 def _read(path: Path, required: list[str], optional: list[str] = ()) -> pd.DataFrame:
     try:
+        require_file(path, "input")
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise SourceErrors([SourceError(path, "file not found")]) from None
+    except SourceError as exc:
+        raise SourceErrors([exc]) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceErrors([SourceError(path, f"cannot be read as CSV: {exc}")]) from None
+        raise SourceErrors([SourceError(path, f"cannot be read as CSV ({type(exc).__name__}: "
+                                        f"{str(exc).splitlines()[0][:120]})")]) from None
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -86,16 +88,16 @@ def read_problem(sites_csv: str | Path, demand_csv: str | Path, costs_csv: str |
         (sites_csv, sites, sites["site_id"] == "", "site_id", "blank site id"),
         (sites_csv, sites, sites["site_id"].duplicated(keep=False) & (sites["site_id"] != ""), "site_id",
          "site id listed more than once"),
-        (sites_csv, sites, fixed.isna() | (fixed < 0), "fixed_cost", "expected a number ≥ 0"),
+        (sites_csv, sites, ~np.isfinite(fixed) | (fixed < 0), "fixed_cost", "expected a finite number ≥ 0"),
         (sites_csv, sites, capacity.isna() | (capacity < 0), "capacity", "expected a number ≥ 0 or blank"),
         (sites_csv, sites, ~status.isin(STATUS_CODES), "status", f"expected one of {list(STATUS_CODES)}"),
         (demand_csv, demand, demand["zone_id"] == "", "zone_id", "blank zone id"),
         (demand_csv, demand, demand["zone_id"].duplicated(keep=False) & (demand["zone_id"] != ""), "zone_id",
          "zone id listed more than once"),
-        (demand_csv, demand, weight.isna() | (weight <= 0), "weight", "expected a number > 0"),
+        (demand_csv, demand, ~np.isfinite(weight) | (weight <= 0), "weight", "expected a finite number > 0"),
         (costs_csv, costs, ~costs["zone_id"].isin(demand["zone_id"]), "zone_id", "zone id not in demand"),
         (costs_csv, costs, ~costs["site_id"].isin(sites["site_id"]), "site_id", "site id not in sites"),
-        (costs_csv, costs, cost.isna() | (cost < 0), "cost", "expected a number ≥ 0"),
+        (costs_csv, costs, ~np.isfinite(cost) | (cost < 0), "cost", "expected a finite number ≥ 0"),
         (costs_csv, costs, costs.duplicated(["zone_id", "site_id"], keep=False), "site_id",
          "(zone, site) pair listed more than once"),
     ]
@@ -129,7 +131,8 @@ def summary_of(solution: Solution) -> dict:
 
 
 def write_solution(problem: LocationProblem, solution: Solution, out_dir: str | Path) -> dict:
-    """Write ``open_sites.csv``, ``assignments.csv`` and ``summary.json``; return the summary."""
+    """Write ``open_sites.csv``, ``assignments.csv`` and ``summary.json`` into ``out_dir`` (``estate solve``
+    writes them into a staging folder that replaces its ``--out`` in one step); return the summary."""
     out_dir = Path(out_dir)
     summary = summary_of(solution)
     open_sites = pd.DataFrame({"site_id": problem.site_ids[solution.open_sites]})
@@ -137,10 +140,8 @@ def write_solution(problem: LocationProblem, solution: Solution, out_dir: str | 
     assignments = pd.DataFrame({"zone_id": problem.zone_ids[a["zone"].to_numpy(int)],
                                 "site_id": problem.site_ids[a["site"].to_numpy(int)],
                                 "share": a["share"].to_numpy(float).round(9)})
-    with atomic_path(out_dir / "open_sites.csv") as tmp:
-        open_sites.to_csv(tmp, index=False)
-    with atomic_path(out_dir / "assignments.csv") as tmp:
-        assignments.to_csv(tmp, index=False)
-    with atomic_path(out_dir / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(open_sites, out_dir / "open_sites.csv")
+    write_csv(assignments, out_dir / "assignments.csv")
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -31,7 +31,8 @@ DECISIONS: dict[str, tuple[str, str, str, bool]] = {
 }
 MOVE_COLOUR = "#ff7f00"
 
-_PLAN_COLUMNS = ("asset_id", "partner", "name", "asset_type", "tenure", "gia_m2", "running_cost_gbp",
+#: Columns of the plan's assets the plan map reads.
+PLAN_MAP_COLUMNS = ("asset_id", "partner", "name", "asset_type", "tenure", "gia_m2", "running_cost_gbp",
                  "decision", "exit_year", "in_plan", "keep_reason", "partners_after", "teams_before",
                  "teams_after", "fte_before", "fte_after", "sensitive")
 
@@ -46,6 +47,11 @@ def _svg(shape: str, colour: str, size: int = 14) -> str:
     }[shape]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">'
             f'<g fill="{colour}" fill-opacity="0.9" stroke="#222" stroke-width="1">{body}</g></svg>')
+
+
+def _true(value: object) -> bool:
+    """A flag read back from a GeoPackage (bool, numpy bool or 0/1); NaN and None are false."""
+    return isinstance(value, (bool, np.bool_, int, np.integer)) and bool(value)
 
 
 def _money(value: float) -> str:
@@ -63,7 +69,9 @@ def _popups(shown: pd.DataFrame, moves: pd.DataFrame, disposals: pd.DataFrame | 
         code = row.decision if row.in_plan or row.decision == "hub" else "outside"
         rows = [("Decision", DECISIONS[code][0]), ("Asset", row.asset_id), ("Partner", row.partner),
                 ("Type", str(row.asset_type).replace("_", " ")), ("Tenure", row.tenure),
-                ("Floor area", f"{row.gia_m2:,.0f} m²"), ("Running cost", _money(row.running_cost_gbp) + "/yr")]
+                ("Floor area", f"{row.gia_m2:,.0f} m²"),
+                ("Running cost", _money(row.running_cost_gbp) + "/yr"
+                 + (" (estimated)" if _true(getattr(row, "running_cost_estimated", False)) else ""))]
         if row.decision == "dispose":
             rows.append(("Exit year", row.exit_year or "–"))
             if d is not None and row.asset_id in d.index:
@@ -210,12 +218,13 @@ def plan_map(assets: gpd.GeoDataFrame, moves: gpd.GeoDataFrame, summary: dict, p
     -------
     MapStats
     """
-    shown, hidden = _split_sensitive(assets, _PLAN_COLUMNS)
+    shown, hidden = _split_sensitive(assets, PLAN_MAP_COLUMNS)
     lat, lon = _latlon(shown)
     shown = shown.assign(_lat=lat, _lon=lon)
-    secret = set(assets.loc[~assets["asset_id"].isin(shown["asset_id"]), "asset_id"])
     mv = pd.DataFrame(moves.drop(columns="geometry", errors="ignore"))
-    mv = mv[~mv["from_asset_id"].isin(secret) & ~mv["to_asset_id"].isin(secret)] if len(mv) else mv
+    # Only moves between buildings on the map are drawn: never one to or from a sensitive (withheld) site.
+    mv = mv[mv["from_asset_id"].isin(shown["asset_id"]) & mv["to_asset_id"].isin(shown["asset_id"])] if len(mv) \
+        else mv
     code = np.where(shown["in_plan"].to_numpy(bool) | (shown["decision"] == "hub").to_numpy(), shown["decision"],
                     "outside")
     partners = sorted(shown["partner"].astype(str).unique())

@@ -1,0 +1,345 @@
+"""Sensitive sites in shareable outputs: nothing places them within 1 km.
+
+A sensitive site (a refuge, a confidential office; see
+:func:`estate.register.build.mark_sensitive`) keeps its true location, name and
+travel times only in the restricted files under ``restricted/``. Every
+shareable output is written from a :class:`Redaction`, which, per output:
+
+* **suppresses** the site's location and identity: no geometry, a pseudonymous
+  id (``withheld-01``), and no name, address, locality, postcode, UPRN or
+  source reference;
+* **drops** its rows from the shareable travel-time table, so no one can
+  trilaterate it from minutes to known zones;
+* **aggregates** the team moves that start or end at it into one line per
+  partner and financial year, with no geometry, destination or distance, and
+  leaves those teams out of the receiving buildings' figures (so the
+  destination cannot be read off a building whose FTE grew);
+* **leaves out** sensitive sites and the teams housed at them today from every
+  zone-level figure (minutes to the nearest site, within the standard), so a
+  zone's minimum cannot reveal a hidden site near it;
+* **rounds** the aggregate access shares of services they deliver to a step
+  of at least ten zones' worth of people (:func:`share_step`), so the
+  difference between the zone-level figures and the total cannot single out
+  the zones only a sensitive site reaches.
+
+``docs/outputs.md`` lists every output with its class and the treatment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from estate.access.metrics import Accessibility, accessibility
+
+#: What replaces a sensitive site's name, and the stem of its pseudonymous id.
+WITHHELD_NAME = "Sensitive site (withheld)"
+WITHHELD_ID = "withheld-"
+#: What stands for either end of a move with a sensitive end.
+WITHHELD_END = "withheld"
+#: Asset columns that identify or place a site; blanked for sensitive sites.
+IDENTIFYING_COLUMNS = ("address", "locality", "postcode", "uprn", "source_file", "source_row", "merged_from")
+#: Candidate rounding steps for aggregate shares touched by sensitive sites.
+_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
+#: A rounded share hides the zones only sensitive sites reach among at least this many zones' worth of people.
+ZONES_HIDDEN = 10
+
+
+def share_step(population: np.ndarray) -> float:
+    """The rounding step of shares touched by sensitive sites: the smallest of 1%, 2%, 5%, … that
+    is at least :data:`ZONES_HIDDEN` times the largest zone's share of the population."""
+    population = np.asarray(population, float)
+    total = population.sum()
+    if total <= 0 or not len(population):
+        return 1.0
+    need = ZONES_HIDDEN * population.max() / total
+    return next((s for s in _STEPS if s >= need), 1.0)
+
+
+def rounded(share: float | None, step: float) -> float | None:
+    """``share`` rounded to the nearest multiple of ``step``."""
+    if share is None or not np.isfinite(share):
+        return share
+    return round(float(np.round(share / step) * step), 6)
+
+
+@dataclass
+class Redaction:
+    """What shareable outputs withhold, built from the register's true assets and today's teams.
+
+    ``pseudonym`` maps each sensitive asset id to its withheld id; ``teams``
+    holds the occupier ids of the teams housed at sensitive sites today;
+    ``step`` is the rounding step of touched access shares.
+    """
+
+    pseudonym: dict[str, str]
+    teams: frozenset[str]
+    step: float = 0.01
+
+    @classmethod
+    def of(cls, assets: pd.DataFrame, occupiers: pd.DataFrame, population: np.ndarray | None = None) -> Redaction:
+        """The redaction of an estate: its sensitive assets (``sensitive`` true) and their teams."""
+        sensitive = assets["sensitive"].fillna(False).astype(bool).to_numpy()
+        ids = sorted(assets.loc[sensitive, "asset_id"].astype(str))
+        width = max(2, len(str(len(ids))))
+        pseudonym = {a: f"{WITHHELD_ID}{i:0{width}d}" for i, a in enumerate(ids, start=1)}
+        teams = frozenset(occupiers.loc[occupiers["asset_id"].isin(pseudonym), "occupier_id"].astype(str))
+        step = share_step(population) if population is not None else 0.01
+        return cls(pseudonym=pseudonym, teams=teams, step=step)
+
+    @property
+    def ids(self) -> set[str]:
+        """The true ids of the sensitive assets."""
+        return set(self.pseudonym)
+
+    def __bool__(self) -> bool:
+        return bool(self.pseudonym)
+
+    # -- text ---------------------------------------------------------------
+    def text(self, value: str) -> str:
+        """Free text with every sensitive asset id replaced by its pseudonym."""
+        if not self.pseudonym or not isinstance(value, str):
+            return value
+        pattern = _id_pattern(tuple(sorted(self.pseudonym, key=len, reverse=True)))
+        return pattern.sub(lambda m: self.pseudonym[m.group(0)], value)
+
+    def deep_text(self, value):
+        """:meth:`text` applied to every string inside nested dicts and lists."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.deep_text(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.deep_text(v) for v in value]
+        return value
+
+    def ids_in(self, series: pd.Series) -> pd.Series:
+        """Asset ids with sensitive ones replaced by their pseudonyms."""
+        return series.map(lambda v: self.pseudonym.get(v, v) if isinstance(v, str) else v)
+
+    # -- assets ---------------------------------------------------------------
+    def assets(self, assets: gpd.GeoDataFrame, occupiers_before: pd.DataFrame | None = None,
+               occupiers_after: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+        """A shareable copy of a register's or plan's assets.
+
+        Sensitive rows keep their figures (floor area, costs, decision) but get a
+        pseudonymous id, the withheld name, no geometry and no identifying
+        columns. Given the plan's teams before and after, the other buildings'
+        team figures (``teams_after``, ``fte_after``, ``need_m2_after``,
+        ``partners_after``) and hub decisions leave out teams that came from
+        sensitive sites. Adds ``location_note``.
+        """
+        out = assets.copy()
+        secret = out["asset_id"].isin(self.pseudonym).to_numpy()
+        out["location_note"] = np.where(secret, "location withheld (sensitive site)", "")
+        if not secret.any():
+            return out
+        if occupiers_after is not None and "teams_after" in out:
+            out = self._without_withheld_teams(out, occupiers_after)
+        for column in IDENTIFYING_COLUMNS:
+            if column in out:
+                out[column] = out[column].astype(object)
+                out.loc[secret, column] = None
+        out.loc[secret, "name"] = WITHHELD_NAME
+        out["asset_id"] = self.ids_in(out["asset_id"])
+        for column in ("partners_after",):
+            if column in out:
+                out[column] = out[column].astype(object)
+        geometry = out.geometry.to_numpy().copy()
+        geometry[secret] = None
+        return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))
+
+    def _without_withheld_teams(self, out: gpd.GeoDataFrame, after: pd.DataFrame) -> gpd.GeoDataFrame:
+        moved_in = after[after["occupier_id"].astype(str).isin(self.teams) & ~after["asset_id"].isin(self.pseudonym)]
+        if moved_in.empty:
+            return out
+        public = after[~after["occupier_id"].astype(str).isin(self.teams)]
+        hosts = out["asset_id"].isin(moved_in["asset_id"]).to_numpy()
+        ids = out.loc[hosts, "asset_id"]
+        mine = public[public["asset_id"].isin(ids)]
+        out.loc[hosts, "teams_after"] = ids.map(mine.groupby("asset_id").size()).fillna(0).astype(int).to_numpy()
+        out.loc[hosts, "fte_after"] = ids.map(mine.groupby("asset_id")["fte"].sum()).fillna(0.0).to_numpy()
+        if "need_m2_after" in out and "need_m2" in mine:
+            out.loc[hosts, "need_m2_after"] = ids.map(mine.groupby("asset_id")["need_m2"].sum()).fillna(0.0).to_numpy()
+        partners = ids.map(mine.groupby("asset_id")["partner"].agg(lambda p: ";".join(sorted(set(p))))).fillna("")
+        out.loc[hosts, "partners_after"] = partners.to_numpy()
+        if "decision" in out:
+            kept = hosts & (out["decision"] != "dispose").to_numpy()
+            many = out["partners_after"].fillna("").str.split(";").map(lambda p: len([x for x in p if x]) >= 2)
+            out.loc[kept, "decision"] = np.where(many[kept], "hub", "keep")
+        return out
+
+    # -- moves ----------------------------------------------------------------
+    def moves(self, moves: pd.DataFrame) -> pd.DataFrame:
+        """Moves with a sensitive end folded into one row per partner and year (no geometry,
+        destination or distance; FTE, floor area and costs summed)."""
+        if moves.empty or not self.pseudonym:
+            return moves
+        ends = moves["from_asset_id"].isin(self.pseudonym) | moves["to_asset_id"].isin(self.pseudonym)
+        if not ends.any():
+            return moves
+        hidden = pd.DataFrame(moves[ends.to_numpy()].drop(columns="geometry", errors="ignore"))
+        keys = [c for c in ("partner", "move_year", "financial_year") if c in hidden]
+        sums = [c for c in hidden.columns if c in ("fte", "need_m2") or c.endswith("_gbp")]
+        folded = hidden.groupby(keys, sort=True).agg(**{c: (c, "sum") for c in sums},
+                                                     teams=("occupier_id", "size")).reset_index()
+        folded["occupier_id"] = WITHHELD_END
+        folded["team"] = folded["teams"].map(lambda n: f"{n} team{'s' if n != 1 else ''} moving from or to "
+                                             "withheld sites")
+        folded["service"] = WITHHELD_END
+        folded["from_asset_id"] = folded["to_asset_id"] = WITHHELD_END
+        folded["distance_km"] = np.nan
+        folded = folded.drop(columns="teams").reindex(columns=hidden.columns)
+        shown = moves[~ends.to_numpy()]
+        if isinstance(moves, gpd.GeoDataFrame):
+            folded = gpd.GeoDataFrame(folded, geometry=gpd.GeoSeries([None] * len(folded), crs=moves.crs))
+            return gpd.GeoDataFrame(pd.concat([shown, folded], ignore_index=True), geometry="geometry",
+                                    crs=moves.crs)
+        return pd.concat([shown, folded], ignore_index=True)
+
+    def flows(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """Cash-flow line items: sensitive disposals under their pseudonym and the withheld name;
+        moves with a sensitive end folded into one line per year and partner."""
+        if flows.empty or not self.pseudonym:
+            return flows
+        out = flows.copy()
+        disposal = out["item_id"].isin(self.pseudonym)
+        out.loc[disposal, "item"] = WITHHELD_NAME
+        out["item_id"] = self.ids_in(out["item_id"])
+        move = (out["category"] == "move_cost") & out["item_id"].astype(str).isin(self.teams)
+        if move.any():
+            hidden = out[move]
+            folded = hidden.groupby(["year", "financial_year", "partner", "category", "discount_factor"],
+                                    sort=True).agg(gbp=("gbp", "sum"), pv_gbp=("pv_gbp", "sum"),
+                                                   n=("item_id", "size")).reset_index()
+            folded["item_id"] = WITHHELD_END
+            folded["item"] = folded["n"].map(lambda n: f"{n} team move{'s' if n != 1 else ''} from withheld sites")
+            out = pd.concat([out[~move], folded.drop(columns="n")], ignore_index=True)
+            order = {c: i for i, c in enumerate(dict.fromkeys(flows["category"]))}
+            out = out.assign(_c=out["category"].map(order)).sort_values(
+                ["year", "_c", "partner", "item_id"], kind="stable").drop(columns="_c").reset_index(drop=True)
+        return out[list(flows.columns)]
+
+    def disposals(self, disposals: pd.DataFrame) -> pd.DataFrame:
+        """The programme's disposals, sensitive ones under their pseudonym and the withheld name."""
+        if disposals.empty or not self.pseudonym:
+            return disposals
+        out = disposals.copy()
+        secret = out["asset_id"].isin(self.pseudonym)
+        if "name" in out:
+            out.loc[secret, "name"] = WITHHELD_NAME
+        out["asset_id"] = self.ids_in(out["asset_id"])
+        return out
+
+    def programme(self, prog):
+        """A shareable copy of a costed :class:`~estate.finance.programme.Programme` (same totals)."""
+        if not self.pseudonym:
+            return prog
+        moves = self.moves(prog.moves)
+        if "from_asset_id" in moves:
+            moves = moves.assign(from_asset_id=self.ids_in(moves["from_asset_id"]),
+                                 to_asset_id=self.ids_in(moves["to_asset_id"]))
+        return replace(prog, disposals=self.disposals(prog.disposals), moves=moves, flows=self.flows(prog.flows),
+                       notes=[self.text(n) for n in prog.notes])
+
+    # -- access ---------------------------------------------------------------
+    def access(self, access: pd.DataFrame) -> pd.DataFrame:
+        """The travel-time table without the rows of sensitive sites."""
+        if not self.pseudonym:
+            return access
+        keep = ~access["site_id"].astype(str).isin(self.pseudonym)
+        out = access[keep.to_numpy()].reset_index(drop=True)
+        if isinstance(out["site_id"].dtype, pd.CategoricalDtype):
+            out["site_id"] = out["site_id"].cat.remove_unused_categories()
+        return out
+
+    def public_estate(self, assets: pd.DataFrame, occupiers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The estate without sensitive sites and without the teams housed at them today."""
+        return (assets[~assets["asset_id"].isin(self.pseudonym)],
+                occupiers[~occupiers["occupier_id"].astype(str).isin(self.teams)
+                          & ~occupiers["asset_id"].isin(self.pseudonym)])
+
+    def zone_access(self, access: pd.DataFrame, zones: pd.DataFrame, services: Sequence,
+                    today: tuple[pd.DataFrame, pd.DataFrame],
+                    after: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                    ) -> tuple[Accessibility, Accessibility | None]:
+        """Zone-level access over public sites and teams only (today, and after the plan when given:
+        each a pair of assets and occupiers)."""
+        public = self.access(access)
+        before = accessibility(public, zones, *self.public_estate(*today), services)
+        if after is None:
+            return before, None
+        return before, accessibility(public, zones, *self.public_estate(*after), services,
+                                     baseline=before.zone_service)
+
+    def touched(self, true: Accessibility, public: Accessibility) -> set[str]:
+        """Services whose zone-level figures differ once sensitive sites are left out."""
+        if true.zone_service.empty:
+            return set()
+        a = true.zone_service.set_index(["service", "zone_id"])["minutes"]
+        b = public.zone_service.set_index(["service", "zone_id"])["minutes"].reindex(a.index)
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        return set(a.index.get_level_values(0)[differ.to_numpy()])
+
+    def summary_table(self, summary: pd.DataFrame, touched: set[str]) -> pd.DataFrame:
+        """An access summary (one row per service) with touched services' shares rounded and
+        their failing-zone counts withheld."""
+        if not touched or summary.empty:
+            return summary
+        out = summary.copy()
+        hit = out["service"].isin(touched)
+        out["share_within"] = out["share_within"].astype(float)
+        out.loc[hit, "share_within"] = [rounded(v, self.step) for v in out.loc[hit, "share_within"]]
+        out["zones_failing"] = out["zones_failing"].astype(object)
+        out.loc[hit, "zones_failing"] = None
+        out["rounded_to"] = np.where(hit, self.step, np.nan)
+        return out
+
+    def plan_summary(self, summary: dict, touched: set[str], standards: dict[str, float | None]) -> dict:
+        """``plan_summary.json`` for sharing: ids replaced, touched services' shares rounded (in the
+        figures and in the rule and note texts that quote them)."""
+        out = self.deep_text(summary)
+        access = out.get("access", {})
+        names = {}
+        for code in touched & set(access):
+            a = access[code]
+            for key in ("share_before", "share_after"):
+                a[key] = rounded(a.get(key), self.step)
+            if standards.get(code) is None or abs(a.get("required_share", 0) - standards[code]) > 1e-9:
+                a["required_share"] = rounded(a.get("required_share"), self.step)  # held at today's share
+            a["rounded_to"] = self.step
+            names[a.get("name", code)] = standards.get(code)
+        if names:
+            for key in ("rules", "notes"):
+                out[key] = [_round_quoted(t, names, self.step) for t in out.get(key, [])]
+        return out
+
+
+def _round_quoted(text: str, names: dict[str, float | None], step: float) -> str:
+    """Percentages quoted in a text about a touched service, rounded (the standard itself is left as it is)."""
+    name = next((n for n in names if text.startswith(f"{n}:")), None)
+    if name is None:
+        return text
+    standard = names[name]
+
+    def one(m: re.Match) -> str:
+        value = float(m.group(1)) / 100
+        if standard is not None and abs(value - standard) < 1e-9:
+            return m.group(0)
+        return f"about {rounded(value, step):.0%}"
+    return re.sub(r"(\d+(?:\.\d+)?)%", one, text)
+
+
+_PATTERNS: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def _id_pattern(ids: tuple[str, ...]) -> re.Pattern:
+    if ids not in _PATTERNS:
+        _PATTERNS.clear()
+        _PATTERNS[ids] = re.compile("|".join(rf"(?<![\w-]){re.escape(i)}(?![\w-])" for i in ids))
+    return _PATTERNS[ids]

@@ -1,0 +1,276 @@
+"""The attacker: nothing shareable places a sensitive site within 1 km of where it is.
+
+The town (conftest.write_town) has a refuge flagged sensitive, a refuge whose
+flag is blank, a refuge service in the catalogue, and a confidential office,
+flagged sensitive, 0.78 km from the town hall, that the plan disposes of so its
+teams move out. The attacker reads every file the run folder's manifest calls
+shareable and tries, for each kind of clue, to place a sensitive site:
+
+* its name, address, UPRN or true id written anywhere;
+* its true coordinates (British National Grid or latitude/longitude) anywhere;
+* trilateration from travel times to known zones (``access.parquet``);
+* zone minima: a zone closer to a service than any known building delivering it;
+* move lines: an end that is not a known building, or a building whose teams grew
+  by more than the moves it is shown to receive (a hidden team arrived from nearby);
+* stand-in locations given to the withheld sites;
+* the difference between the zone figures and the aggregate shares.
+
+Each attack is run against the true data from ``restricted/`` too, where it must
+succeed: so the attacker is known to work, and its failure on the shareable
+files is the proof.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from pyproj import Transformer
+from scipy.optimize import least_squares
+
+from estate._io import shareable_files
+
+from conftest import TOWN_ASSETS, TOWN_SECRETS
+
+KM = 1000.0
+SPEED_KMH = {"walk": 4.8, "car": 35.0, "public_transport": 18.0}
+WAIT = {"public_transport": 10.0}
+CIRCUITY = 1.3
+
+
+def _text_of(path: Path) -> str:
+    """Every string an attacker can read in a file, whatever its format."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    if path.suffix == ".gpkg":
+        parts = []
+        for layer, _ in pyogrio.list_layers(path):
+            frame = pyogrio.read_dataframe(path, layer=layer)
+            parts.append(frame.drop(columns="geometry", errors="ignore").to_csv())
+            if "geometry" in frame:
+                parts.append(" ".join(g.wkt for g in frame.geometry if g is not None))
+        return "\n".join(parts)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).to_csv()
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def town(town_plan):
+    code, run, printed, errors = town_plan
+    assert code == 0, errors
+    files = shareable_files(run)
+    assert files and not any("restricted" in f.parts for f in files)
+    return run, files
+
+
+def _located(gpkg: Path) -> pd.DataFrame:
+    """Assets of a plan.gpkg that have a location: asset_id, x, y."""
+    a = gpd.read_file(gpkg, layer="assets")
+    a = a[a.geometry.notna() & ~a.geometry.is_empty]
+    return pd.DataFrame({"asset_id": a["asset_id"], "x": a.geometry.x, "y": a.geometry.y})
+
+
+def _near_secret(x: float, y: float, within_m: float = KM) -> list[str]:
+    return [k for k, (sx, sy) in TOWN_SECRETS.items() if np.hypot(sx - x, sy - y) < within_m]
+
+
+def test_the_town_has_what_the_attack_needs(town):
+    run, _ = town
+    true = gpd.read_file(run / "restricted" / "plan.gpkg", layer="assets").set_index("asset_id")
+    assert true.loc[["H-R1", "H-R2", "P-X1"], "sensitive"].all()  # R2's flag is blank: sensitive by its type
+    assert true.loc["P-X1", "decision"] == "dispose"
+    moves = gpd.read_file(run / "restricted" / "plan.gpkg", layer="moves")
+    assert (moves["from_asset_id"] == "P-X1").sum() == 2
+    assert set(moves.loc[moves["from_asset_id"] == "P-X1", "to_asset_id"]) == {"C-C1"}  # 0.78 km away
+
+
+def test_no_name_address_uprn_or_id_of_a_sensitive_site(town):
+    run, files = town
+    rows = [a for a in TOWN_ASSETS if a[0] in TOWN_SECRETS]
+    secrets = [w for a in rows for w in (a[2], a[10], a[11]) if w] + [f"{a[1]}-{a[0]}" for a in rows]
+    assert len(secrets) == 12
+    restricted = _text_of(run / "restricted" / "register.gpkg")
+    assert all(s in restricted for s in secrets)  # the attacker's search does find them there
+    for path in files:
+        text = _text_of(path)
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} in {path.relative_to(run)}"
+
+
+def _numbers(text: str) -> np.ndarray:
+    return np.array([float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", text)] or [np.nan])
+
+
+def test_no_true_coordinates_anywhere(town):
+    run, files = town
+    to_wgs = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    secrets = [(x, y, *to_wgs.transform(x, y)) for x, y in TOWN_SECRETS.values()]
+
+    def leaks(numbers: np.ndarray) -> list[tuple]:
+        near = lambda v, tol: bool((np.abs(numbers - v) < tol).any())  # noqa: E731
+        return [s for s in secrets if (near(s[0], 2) and near(s[1], 2)) or (near(s[2], 2e-5) and near(s[3], 2e-5))]
+
+    assert len(leaks(_numbers(_text_of(run / "restricted" / "register.gpkg")))) == 3  # the scan finds them there
+    for path in files:
+        assert not leaks(_numbers(_text_of(path))), f"a sensitive site's coordinates in {path.relative_to(run)}"
+
+
+def _trilaterate(access: pd.DataFrame, origins: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Each site's position from its minutes to zones of known origin (the straight engine's model)."""
+    found = {}
+    o = origins.set_index("zone_id")
+    for site, rows in access.groupby("site_id", observed=True):
+        rows = rows[rows["zone_id"].astype(str).isin(o.index)]
+        if len(rows) < 3:
+            continue
+        speed = rows["mode"].astype(str).map(SPEED_KMH).to_numpy() * KM / 60
+        wait = rows["mode"].astype(str).map(WAIT).fillna(0.0).to_numpy()
+        d = (rows["minutes"].to_numpy(float) - wait) * speed / CIRCUITY
+        zx, zy = o.loc[rows["zone_id"].astype(str), "x"].to_numpy(), o.loc[rows["zone_id"].astype(str), "y"].to_numpy()
+        start = np.array([zx[np.argmin(d)], zy[np.argmin(d)]])
+        fit = least_squares(lambda p: np.hypot(zx - p[0], zy - p[1]) - d, start)
+        found[str(site)] = tuple(fit.x)
+    return found
+
+
+def _zone_origins(gpkg: Path) -> pd.DataFrame:
+    z = gpd.read_file(gpkg, layer="zones")
+    c = z.geometry.representative_point()
+    return pd.DataFrame({"zone_id": z["zone_id"].astype(str), "x": c.x, "y": c.y})
+
+
+def test_trilateration_from_travel_times_fails(town):
+    run, files = town
+    origins = _zone_origins(run / "plan.gpkg")
+    # The attack works on the restricted table: every sensitive site is found to within metres.
+    true = _trilaterate(pd.read_parquet(run / "restricted" / "access.parquet"), origins)
+    for key, (sx, sy) in TOWN_SECRETS.items():
+        site = next(s for s in true if s.endswith(f"-{key}"))
+        assert np.hypot(true[site][0] - sx, true[site][1] - sy) < 50
+    known = set(_located(run / "plan.gpkg")["asset_id"])
+    for path in [f for f in files if f.suffix == ".parquet"]:
+        guesses = _trilaterate(pd.read_parquet(path), origins)
+        hidden = {s: xy for s, xy in guesses.items() if s not in known}
+        for site, (x, y) in hidden.items():
+            assert not _near_secret(x, y), f"{path.name}: {site} placed at ({x:.0f}, {y:.0f})"
+
+
+def _public_minima(zones: pd.DataFrame, known: pd.DataFrame, mode: str) -> pd.Series:
+    """Minutes from each zone to its nearest known building (any of them) by ``mode``."""
+    speed = SPEED_KMH[mode] * KM / 60
+    d = np.hypot(zones["x"].to_numpy()[:, None] - known["x"].to_numpy()[None, :],
+                 zones["y"].to_numpy()[:, None] - known["y"].to_numpy()[None, :])
+    return pd.Series(WAIT.get(mode, 0.0) + d.min(axis=1) * CIRCUITY / speed, index=zones["zone_id"])
+
+
+def _zone_minima_attack(zone_minutes: pd.DataFrame, zones: pd.DataFrame, known: pd.DataFrame,
+                        modes: dict[str, str]) -> list[tuple[float, float]]:
+    """Places found from zones closer to a service than any known building: a hidden site at that distance."""
+    found = []
+    for service, mode in modes.items():
+        for col in [c for c in (f"{service}_before_min", f"{service}_after_min") if c in zone_minutes]:
+            reported = zone_minutes.set_index("zone_id")[col].astype(float)
+            floor = _public_minima(zones, known, mode).reindex(reported.index)
+            closer = reported[(reported < floor - 0.05) & reported.notna()]
+            if len(closer) >= 3:
+                speed = SPEED_KMH[mode] * KM / 60
+                d = (closer.to_numpy() - WAIT.get(mode, 0.0)) * speed / CIRCUITY
+                z = zones.set_index("zone_id").loc[closer.index]
+                fit = least_squares(lambda p: np.hypot(z["x"] - p[0], z["y"] - p[1]) - d,
+                                    [z["x"].iloc[np.argmin(d)], z["y"].iloc[np.argmin(d)]], loss="soft_l1")
+                found.append(tuple(fit.x))
+    return found
+
+
+def test_zone_minima_do_not_reveal_a_hidden_site(town):
+    run, _ = town
+    summary = json.loads((run / "plan_summary.json").read_text())
+    modes = {code: a["standard"]["mode"] for code, a in summary["access"].items()}
+    zones = _zone_origins(run / "plan.gpkg")
+    known = _located(run / "plan.gpkg")
+    true = gpd.read_file(run / "restricted" / "plan.gpkg", layer="zones")
+    assert any(_near_secret(x, y) for x, y in _zone_minima_attack(true, zones, known, modes))  # works on the truth
+    shared = gpd.read_file(run / "plan.gpkg", layer="zones")
+    assert not any(_near_secret(x, y) for x, y in _zone_minima_attack(shared, zones, known, modes))
+    csv = pd.read_csv(run / "access_zones.csv").pivot(index="zone_id", columns="service", values="minutes")
+    csv = csv.add_suffix("_before_min").reset_index()
+    assert not any(_near_secret(x, y) for x, y in _zone_minima_attack(csv, zones, known, modes))
+    # The refuge service has no public site at all: its zone figures are empty, not 0 or a distance.
+    assert shared["refuge_before_min"].isna().all() and shared["refuge_after_min"].isna().all()
+
+
+def test_move_lines_and_arrivals_do_not_lead_to_a_hidden_site(town):
+    run, files = town
+    known = _located(run / "plan.gpkg").set_index("asset_id")
+    for gpkg in [f for f in files if f.suffix == ".gpkg"]:
+        moves = gpd.read_file(gpkg, layer="moves")
+        for line in moves.geometry.dropna():
+            for x, y in line.coords:
+                at_known = (np.hypot(known["x"] - x, known["y"] - y) < 1).any()
+                assert at_known or not _near_secret(x, y), f"a move line ends at ({x:.0f}, {y:.0f})"
+        hidden = moves[~moves["from_asset_id"].isin(known.index) | ~moves["to_asset_id"].isin(known.index)]
+        assert hidden["to_asset_id"].isin(known.index).sum() == 0  # no destination of a hidden team is named
+        assert hidden["distance_km"].isna().all() and hidden.geometry.isna().all()
+        # Arrivals: a building that gained more FTE than the moves it is shown to receive.
+        assets = gpd.read_file(gpkg, layer="assets").set_index("asset_id")
+        shown_in = moves.groupby("to_asset_id")["fte"].sum()
+        shown_out = moves.groupby("from_asset_id")["fte"].sum()
+        for asset_id, row in assets.iterrows():
+            if asset_id not in known.index:
+                continue
+            gained = row["fte_after"] - row["fte_before"]
+            explained = shown_in.get(asset_id, 0.0) - shown_out.get(asset_id, 0.0)
+            if gained > explained + 1e-6:
+                assert not _near_secret(known.loc[asset_id, "x"], known.loc[asset_id, "y"]), (
+                    f"{asset_id} gained {gained - explained:g} FTE from nowhere: a hidden team arrived nearby")
+    # The same check on the true plan does find the confidential office's destination.
+    true_assets = gpd.read_file(run / "restricted" / "plan.gpkg", layer="assets").set_index("asset_id")
+    c1 = true_assets.loc["C-C1"]
+    shared_c1 = gpd.read_file(run / "plan.gpkg", layer="assets").set_index("asset_id").loc["C-C1"]
+    assert c1["fte_after"] - shared_c1["fte_after"] == 18  # the two withheld teams
+
+
+def test_withheld_sites_have_no_stand_in_location(town):
+    run, files = town
+    for gpkg in [f for f in files if f.suffix == ".gpkg"]:
+        assets = gpd.read_file(gpkg, layer="assets")
+        withheld = assets[assets["sensitive"].astype(bool)]
+        assert len(withheld) == 3
+        assert withheld.geometry.isna().all()
+        assert withheld["asset_id"].str.startswith("withheld-").all()
+        assert withheld[["address", "locality", "postcode", "uprn"]].isna().all().all()
+
+
+def test_aggregate_shares_touched_by_sensitive_sites_are_rounded(town):
+    run, _ = town
+    summary = json.loads((run / "plan_summary.json").read_text())
+    for code in ("refuge", "library_contact"):  # the refuges; the confidential office's customer desk
+        a = summary["access"][code]
+        step = a["rounded_to"]
+        assert step >= 0.01
+        for key in ("share_before", "share_after"):
+            assert abs(a[key] / step - round(a[key] / step)) < 1e-9
+    assert "rounded_to" not in summary["access"]["housing"]  # no sensitive site delivers it: exact
+    table = pd.read_csv(run / "access_summary.csv").set_index("service")
+    assert table.loc["refuge", "zones_failing"] != table.loc["refuge", "zones_failing"]  # withheld (NaN)
+    exact = pd.read_csv(run / "restricted" / "access_summary.csv").set_index("service")
+    assert exact.loc["housing", "share_within"] == table.loc["housing", "share_within"]
+
+
+def test_register_map_and_sensitive_flag_by_type(town):
+    run, _ = town
+    register = gpd.read_file(run / "restricted" / "register.gpkg", layer="assets").set_index("asset_id")
+    assert register.loc["H-R2", "sensitive"]  # its flag is blank; its type makes it sensitive
+    warnings = pd.read_csv(run / "restricted" / "warnings.csv")
+    assert warnings["reason"].str.contains("treated as sensitive").any()
+    html = (run / "maps" / "register.html").read_text(encoding="utf-8")
+    assert "Foxglove" not in html and "3 sensitive sites not shown" in html
