@@ -101,7 +101,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     out.columns = [neutralise(str(c)) for c in out.columns]
-    out.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+    # CRLF line ends (RFC 4180), so a value holding a carriage return is quoted, not split into two rows.
+    out.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
 
 
 # --------------------------------------------------------------------------
@@ -137,6 +138,19 @@ def _umask() -> int:
 def is_estate_folder(folder: Path) -> bool:
     """True for a folder estate wrote (it has a manifest, or an earlier version's outputs)."""
     return (folder / MANIFEST).is_file() or any((folder / name).exists() for name in _LEGACY_OUTPUTS)
+
+
+def check_output_folder(target: str | Path, *, start_from: str | Path | None = None) -> None:
+    """Raise :class:`~estate._errors.EstateError` unless ``target`` can take a run's outputs: it must not
+    be a file, nor an existing folder of files estate did not write (those are never replaced).
+    Commands call it before their long work, so a wrong ``--out`` fails at once."""
+    t = Path(os.path.abspath(target))
+    if t.exists() and not t.is_dir():
+        raise EstateError(f"{t} is a file; the output must be a folder (give a folder name with --out)")
+    same = start_from is not None and t == Path(os.path.abspath(start_from))
+    if t.is_dir() and any(t.iterdir()) and not is_estate_folder(t) and not same:
+        raise EstateError(f"{t} holds files estate did not write; it is never replaced. Choose a new or "
+                          "empty folder with --out")
 
 
 class FolderBusy(EstateError):
@@ -223,11 +237,7 @@ class OutputFolder:
 
     def __enter__(self) -> Path:
         t = self.target
-        if t.exists() and not t.is_dir():
-            raise EstateError(f"{t} is a file; the output must be a folder (give a folder name with --out)")
-        if t.is_dir() and any(t.iterdir()) and not is_estate_folder(t) and t != self.start_from:
-            raise EstateError(f"{t} holds files estate did not write; it is never replaced. Choose a new or "
-                              "empty folder with --out")
+        check_output_folder(t, start_from=self.start_from)
         t.parent.mkdir(parents=True, exist_ok=True)
         self._acquire()
         try:

@@ -15,7 +15,7 @@ import click
 import pandas as pd
 
 from estate._errors import EstateError
-from estate._io import atomic_path
+from estate._io import atomic_path, check_output_folder
 from estate.finance.costs import gbp_millions as _gbp_m
 from estate.locate.problem import OBJECTIVES, P_MEDIAN_METHODS
 
@@ -108,6 +108,7 @@ def register_cmd(sources: Path, out_dir: Path) -> None:
     if not sources.exists():
         raise click.UsageError(f"no partner sources at {sources}: run from the estate folder "
                                "(for the built-in sample) or pass --sources FILE")
+    check_output_folder(out_dir)
     start = time.perf_counter()
     click.echo(f"Building the register from {sources}", err=True)
     described = load_sources(sources)
@@ -139,6 +140,7 @@ def access_cmd(scenario: Path, out_dir: Path | None) -> None:
     start = time.perf_counter()
     loaded = load_scenario(scenario)
     out_dir = out_dir or Path("out") / loaded.name
+    check_output_folder(out_dir)
     run = run_access(loaded, out_dir, progress=_progress)
     d = run.demand
     click.echo(f"Demand: {len(d.zones):,} zones, population {d.zones['population'].sum():,.0f} "
@@ -197,6 +199,9 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     start = time.perf_counter()
     loaded = load_scenario(scenario)
     out_dir = out_dir or Path("out") / loaded.name
+    check_output_folder(out_dir)
+    if maps_dir.exists() and not maps_dir.is_dir():
+        raise click.UsageError(f"--maps {maps_dir} is a file; give a folder")
     click.echo(f"Planning {loaded.name} ({scenario})", err=True)
     try:
         run = run_plan(loaded, out_dir, progress=_progress)
@@ -292,6 +297,7 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
             raise click.UsageError(f"{summary_path} names no scenario; pass --scenario FILE")
         scenario_path = Path(recorded)
     _check_scenario_path(scenario_path)
+    check_output_folder(out_dir or plan_dir, start_from=plan_dir)
     start = time.perf_counter()
     scenario = load_scenario(scenario_path)
     prog, _ = recost_plan(plan_dir, scenario, out_dir, progress=_progress)
@@ -330,6 +336,7 @@ def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | N
     from estate.locate.contract import read_problem, write_solution
     from estate.locate.solve import solve
 
+    check_output_folder(out_dir)
     problem = read_problem(sites, demand, costs)
     _progress(f"{objective}: {problem.n_zones:,} zones, {problem.n_sites:,} sites, "
               f"{len(problem.pair_zone):,} pairs")

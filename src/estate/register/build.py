@@ -93,9 +93,11 @@ def _partner_occupiers(p: PartnerSource, sources: Sources, log: IssueLog, files:
     check_occupiers(occ, log, ctx)
     site = p.code + "-" + occ["source_id"].astype(str)
     known = occ["source_id"].notna()
-    reject_where(log, ctx, occ, known & site.isin(all_ids) & ~site.isin(valid_ids), "source_id",
-                 "its site was rejected (see the assets rejects)")
-    reject_where(log, ctx, occ, known & ~site.isin(all_ids), "source_id",
+    # Membership in a set of Python strings: object dtype hashes them in C (pandas' Arrow strings
+    # convert every member to a scalar first, 20× slower at 100,000 ids).
+    read, valid = site.astype(object).isin(all_ids), site.astype(object).isin(valid_ids)
+    reject_where(log, ctx, occ, known & read & ~valid, "source_id", "its site was rejected (see the assets rejects)")
+    reject_where(log, ctx, occ, known & ~read, "source_id",
                  f"no asset with this id in {_display(p.assets.file, sources.path.parent)}")
     occ["asset_id"] = site
     occ["partner"] = p.code

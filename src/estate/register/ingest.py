@@ -249,6 +249,22 @@ def _read_xlsx(source: TableSource) -> tuple[pd.DataFrame, dict[str, int]]:
     return frame, {"lines": source.header_row + len(frame), "header": source.header_row, "blank": 0}
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """True when any worksheet of the workbook holds a formula (an ``<f>`` element); a quick scan of
+    the XML that spares the second, slower pass of :func:`_formula_cells` for the usual export."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(_FORMULA_TAG.search(z.read(name)) for name in z.namelist()
+                       if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return True  # let openpyxl say what is wrong
+
+
 def _formula_cells(source: TableSource, columns: dict[str, str], rows: pd.Series) -> pd.DataFrame:
     """Cells of ``rows`` in the mapped ``columns`` (field -> column) that hold a formula whose value the
     workbook never saved (written by a program that does not calculate); one row per cell."""
@@ -272,21 +288,28 @@ def _formula_cells(source: TableSource, columns: dict[str, str], rows: pd.Series
     return pd.DataFrame(found, columns=["_row", "field", "formula"])
 
 
-def _read_geo(source: TableSource) -> tuple[pd.DataFrame, str | None, dict[str, int]]:
+def _read_geo(source: TableSource, log: IssueLog, ctx: Context) -> tuple[pd.DataFrame, str | None, dict[str, int]]:
+    import warnings
+
     import pyogrio
 
     try:
-        layers = pyogrio.list_layers(source.file)
-        layer = source.layer
-        if layer is None and len(layers) > 1:
-            raise _fail(source, f"has several layers {list(layers[:, 0])}; name one with layer = ...")
-        if layer is not None and layer not in set(layers[:, 0]):
-            raise _fail(source, f"has no layer {layer!r}; its layers are {list(layers[:, 0])}")
-        gdf = pyogrio.read_dataframe(source.file, layer=layer)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layers = pyogrio.list_layers(source.file)
+            layer = source.layer
+            if layer is None and len(layers) > 1:
+                raise _fail(source, f"has several layers {list(layers[:, 0])}; name one with layer = ...")
+            if layer is not None and layer not in set(layers[:, 0]):
+                raise _fail(source, f"has no layer {layer!r}; its layers are {list(layers[:, 0])}")
+            gdf = pyogrio.read_dataframe(source.file, layer=layer)
     except SourceError:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise _fail(source, f"cannot be read as {source.format}: {exc}") from None
+    for w in caught:  # GDAL's own findings (a geometry it could not read, say): row 0 is the whole file
+        log.add("warning", partner=ctx.partner, table=ctx.table, file=ctx.file, rows=np.array([0]),
+                column="(file)", values="", reason=f"GDAL: {str(w.message)[:300]}", field_name="file")
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     names = [str(c).strip() for c in frame.columns]
@@ -359,7 +382,7 @@ def read_table(source: TableSource, log: IssueLog, ctx: Context) -> RawTable:
     elif source.format == "xlsx":
         frame, lines = _read_xlsx(source)
     else:
-        frame, crs, lines = _read_geo(source)
+        frame, crs, lines = _read_geo(source, log, ctx)
 
     header_at = f"row {source.header_row}" if source.format in ("csv", "xlsx") else "the properties"
     for column, purpose in _wanted_columns(source).items():
@@ -395,7 +418,7 @@ def read_table(source: TableSource, log: IssueLog, ctx: Context) -> RawTable:
     lines["continuation"] = int(span[~blank.to_numpy()].sum()) - lines["records"]
     kept = out.loc[~blank].reset_index(drop=True)
     formulas = None
-    if source.format == "xlsx" and len(kept):
+    if source.format == "xlsx" and len(kept) and _has_formulas(source.file):
         single = {f: spec.columns[0] for f, spec in source.fields.items() if len(spec.columns) == 1}
         blank_mapped = kept[list(single)].apply(_blank_cells).any(axis=1) if single else pd.Series(False)
         if blank_mapped.any():

