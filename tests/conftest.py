@@ -386,7 +386,6 @@ def write_town(d: Path, scenario_extra: str = "") -> Path:
     """
     import csv as _csv
 
-    import numpy as np
     from shapely.geometry import box
 
     d.mkdir(parents=True, exist_ok=True)
@@ -399,13 +398,6 @@ def write_town(d: Path, scenario_extra: str = "") -> Path:
     zones.to_file(d / "zones.gpkg", layer="zones", driver="GPKG")
     town = d / "town"
     town.mkdir(exist_ok=True)
-    with open(town / "assets.csv", "w", newline="", encoding="utf-8") as fh:
-        w = _csv.writer(fh)
-        w.writerow(["Ref", "Owner", "Name", "Type", "Tenure", "GIA", "Cost", "Value", "X", "Y", "Sensitive",
-                    "Address", "UPRN", "Statutory"])
-        for a in TOWN_ASSETS:
-            w.writerow([a[0], a[1], a[2], a[3], "freehold", a[4], a[5], a[6], x0 + a[7] * 1000, y0 + a[8] * 1000,
-                        a[9], a[10], a[11], a[12]])
     by_owner = {a[0]: a[1] for a in TOWN_ASSETS}
     for owner in sorted(set(by_owner.values())):
         with open(town / f"teams_{owner}.csv", "w", newline="", encoding="utf-8") as fh:
@@ -456,11 +448,9 @@ def write_town(d: Path, scenario_extra: str = "") -> Path:
             fte = "FTE"
             front_facing = "Public"
             """))
-    (town / "assets.csv").unlink()
     (town / "partners.toml").write_text("\n".join(partners), encoding="utf-8")
     path = d / "scenario.toml"
     path.write_text(TOWN_SCENARIO + scenario_extra, encoding="utf-8")
-    del np
     return path
 
 

@@ -242,7 +242,7 @@ def test_an_excel_formula_with_no_saved_value_is_rejected_not_read_as_blank(tmp_
 
 def test_constant_join_blank_and_absent_fields(tmp_path):
     """A transparency-code register: no running costs, no floor area for land, street number and
-    name apart, no asset type column (every asset of this file is council land or an office)."""
+    name apart, no tenure column (every asset of this file is a freehold)."""
     text = ("UPRN,Site,No,Street,Area,Kind,X,Y\n"
             "1,Depot Yard,12,High Street,,land,340500,366300\n"
             "2,Old Offices,,Bridge Street,850,office,340900,366300\n"

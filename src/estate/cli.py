@@ -52,6 +52,11 @@ def _print_quality(register) -> None:
     click.echo(f"Occupier rows read {occ['occupier_rows'].sum():,} = kept {len(register.occupiers):,} "
                f"+ rejected {occ['occupier_rows_rejected'].sum():,} "
                f"({register.occupiers['fte'].sum():,.0f} FTE kept)")
+    estimated = int(register.assets["running_cost_estimated"].fillna(False).astype(bool).sum()) \
+        if "running_cost_estimated" in register.assets else 0
+    if estimated:
+        click.echo(f"{estimated:,} assets have no running cost from their partner: `estate plan` estimates them "
+                   "from the scenario's benchmark rates ([estimates]) and flags each estimate")
     f = register.files
     if len(f):
         click.echo(f"Lines of {len(f)} files {f['lines'].sum():,} = header {f['header'].sum():,} + blank "

@@ -107,7 +107,8 @@ def compute_access(scenario: Scenario, progress: Progress | None = None) -> Acce
         f"modes {', '.join(scenario.access.speed_kmh)}, cutoff {scenario.access.cutoff_minutes:g} min")
     access = travel_times(origins, sites, scenario.access)
     today = accessibility(access, demand.zones, assets, register.occupiers, scenario.services)
-    redaction = Redaction.of(assets, register.occupiers, demand.zones["population"].to_numpy())
+    redaction = Redaction.of(assets, register.occupiers, demand.zones["population"].to_numpy(),
+                             scenario.privacy.share_rounding_zones)
     return AccessRun(register=register, demand=demand, access=access, today=today, redaction=redaction)
 
 

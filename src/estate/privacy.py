@@ -46,18 +46,19 @@ WITHHELD_END = "withheld"
 IDENTIFYING_COLUMNS = ("address", "locality", "postcode", "uprn", "source_file", "source_row", "merged_from")
 #: Candidate rounding steps for aggregate shares touched by sensitive sites.
 _STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
-#: A rounded share hides the zones only sensitive sites reach among at least this many zones' worth of people.
+#: A rounded share hides the zones only sensitive sites reach among at least this many zones' worth of
+#: people (the default of the scenario's ``privacy.share_rounding_zones``).
 ZONES_HIDDEN = 10
 
 
-def share_step(population: np.ndarray) -> float:
+def share_step(population: np.ndarray, zones: int = ZONES_HIDDEN) -> float:
     """The rounding step of shares touched by sensitive sites: the smallest of 1%, 2%, 5%, … that
-    is at least :data:`ZONES_HIDDEN` times the largest zone's share of the population."""
+    is at least ``zones`` times the largest zone's share of the population."""
     population = np.asarray(population, float)
     total = population.sum()
     if total <= 0 or not len(population):
         return 1.0
-    need = ZONES_HIDDEN * population.max() / total
+    need = zones * population.max() / total
     return next((s for s in _STEPS if s >= need), 1.0)
 
 
@@ -82,14 +83,16 @@ class Redaction:
     step: float = 0.01
 
     @classmethod
-    def of(cls, assets: pd.DataFrame, occupiers: pd.DataFrame, population: np.ndarray | None = None) -> Redaction:
-        """The redaction of an estate: its sensitive assets (``sensitive`` true) and their teams."""
+    def of(cls, assets: pd.DataFrame, occupiers: pd.DataFrame, population: np.ndarray | None = None,
+           zones: int = ZONES_HIDDEN) -> Redaction:
+        """The redaction of an estate: its sensitive assets (``sensitive`` true) and their teams; shares
+        are rounded to hide among ``zones`` zones' worth of ``population``."""
         sensitive = assets["sensitive"].fillna(False).astype(bool).to_numpy()
         ids = sorted(assets.loc[sensitive, "asset_id"].astype(str))
         width = max(2, len(str(len(ids))))
         pseudonym = {a: f"{WITHHELD_ID}{i:0{width}d}" for i, a in enumerate(ids, start=1)}
         teams = frozenset(occupiers.loc[occupiers["asset_id"].isin(pseudonym), "occupier_id"].astype(str))
-        step = share_step(population) if population is not None else 0.01
+        step = share_step(population, zones) if population is not None else 0.01
         return cls(pseudonym=pseudonym, teams=teams, step=step)
 
     @property
@@ -186,7 +189,9 @@ class Redaction:
         hidden = pd.DataFrame(moves[ends.to_numpy()].drop(columns="geometry", errors="ignore"))
         keys = [c for c in ("partner", "move_year", "financial_year") if c in hidden]
         sums = [c for c in hidden.columns if c in ("fte", "need_m2") or c.endswith("_gbp")]
+        same = [c for c in ("in_horizon",) if c in hidden]  # the same for every move of one year
         folded = hidden.groupby(keys, sort=True).agg(**{c: (c, "sum") for c in sums},
+                                                     **{c: (c, "first") for c in same},
                                                      teams=("occupier_id", "size")).reset_index()
         folded["occupier_id"] = WITHHELD_END
         folded["team"] = folded["teams"].map(lambda n: f"{n} team{'s' if n != 1 else ''} moving from or to "

@@ -193,11 +193,14 @@ class PrivacySettings:
     ``sensitive_asset_types``, or when it delivers (or houses a team of) a
     service in ``sensitive_services``; so a refuge whose flag was left blank is
     still protected. Sensitive sites never appear, directly or by inference, in
-    shareable outputs (``docs/outputs.md``).
+    shareable outputs (``docs/outputs.md``). Aggregate access shares that
+    sensitive sites touch are rounded to a step of at least
+    ``share_rounding_zones`` zones' worth of people.
     """
 
     sensitive_asset_types: tuple[str, ...] = schema.SENSITIVE_ASSET_TYPES
     sensitive_services: tuple[str, ...] = schema.SENSITIVE_SERVICES
+    share_rounding_zones: int = 10
 
 
 @dataclass(frozen=True)
@@ -466,9 +469,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def _privacy(r: TomlReader, table: dict) -> PrivacySettings:
-    r.check_keys(table, "privacy", {"sensitive_asset_types", "sensitive_services"})
+    r.check_keys(table, "privacy", {"sensitive_asset_types", "sensitive_services", "share_rounding_zones"})
     d = PrivacySettings()
     return PrivacySettings(
+        share_rounding_zones=r.integer(table, "share_rounding_zones", "privacy", d.share_rounding_zones, minimum=1,
+                                       maximum=10_000),
         sensitive_asset_types=(r.texts(table, "sensitive_asset_types", "privacy", choices=schema.ASSET_TYPES)
                                if "sensitive_asset_types" in table else d.sensitive_asset_types),
         sensitive_services=(r.texts(table, "sensitive_services", "privacy", choices=schema.SERVICES)
