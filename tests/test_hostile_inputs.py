@@ -448,7 +448,7 @@ def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
     other.mkdir()
     (other / "thesis.docx").write_text("years of work")
     assert main(["register", "--sources", str(REPO / "data/assets/partners.toml"), "--out", str(other)]) == 2
-    assert "holds files estate did not write; it is never replaced" in capsys.readouterr().err
+    assert "holds files estate did not write (thesis.docx); it is never replaced" in capsys.readouterr().err
     assert sorted(p.name for p in other.iterdir()) == ["thesis.docx"]
 
 
@@ -475,3 +475,86 @@ def test_an_engine_error_is_said_in_estate_terms():
     from estate.plan import _in_estate_terms
 
     assert "a team's workspace need is not a positive number" in _in_estate_terms("weights must be finite and > 0")
+
+
+def test_a_runaway_quote_is_caught_even_when_rows_are_shorter_than_the_header(tmp_path):
+    """Exports that trim empty trailing columns give rows shorter than the header; the swallowed rows
+    are judged against the file's own rows, so they are still seen as rows."""
+    header = HEADER + ",Spare1,Spare2,Spare3,Spare4"
+    body = (GOOD + "\n" + 'G2,"Second office,office,freehold,1000,100000,340600,366300\n'
+            "G3,Office 3,office,freehold,1000,100000,340700,366300\n"
+            'G4,Office 4 "annex",office,freehold,1000,100000,340800,366300\n'
+            "G5,Office 5,office,freehold,1000,100000,340900,366300\n")
+    register = build(sources_over(tmp_path, header + "\n" + body))
+    assert list(register.assets["asset_id"]) == ["P-G1", "P-G5"]
+    reject = register.rejects.iloc[0]
+    assert reject["row"] == 3 and "unbalanced quote" in reject["reason"] and "lines 3–5" in reject["reason"]
+    accounted(register)
+
+
+def test_a_nan_coordinate_in_a_geometry_rejects_its_row(tmp_path):
+    text = ('{"type": "FeatureCollection", "features": ['
+            '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.8916, 53.1910]}, '
+            '"properties": {"Ref": "F1", "Name": "Good", "Type": "clinic", "Tenure": "freehold", "GIA": 100, "Cost": 20000}}, '
+            '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [NaN, Infinity]}, '
+            '"properties": {"Ref": "F2", "Name": "Bad", "Type": "clinic", "Tenure": "freehold", "GIA": 100, "Cost": 20000}}]}')
+    register = build(sources_over(tmp_path, text, name="nhs.geojson", location={"method": "geometry"}))
+    assert list(register.assets["asset_id"]) == ["P-F1"]
+    assert list(register.rejects["row"]) == [2]
+    accounted(register)
+    gdf = gpd.GeoDataFrame({"pid": ["E1", "E2"], "pname": ["Good", "Bad"], "ptype": ["office"] * 2,
+                            "ptenure": ["freehold"] * 2, "area": [900.0] * 2, "cost": [110000.0] * 2},
+                           geometry=[Point(340500, 366300), Point(float("nan"), 366300)], crs="EPSG:27700")
+    gdf.to_file(tmp_path / "e.gpkg", driver="GPKG")
+    path = tmp_path / "partners.toml"
+    path.write_text(partner_toml("E", "e.gpkg", location={"method": "geometry"},
+                                 columns={"source_id": "pid", "name": "pname", "asset_type": "ptype",
+                                          "tenure": "ptenure", "gia_m2": "area", "running_cost_gbp": "cost"}))
+    register = build(path)
+    assert list(register.assets["asset_id"]) == ["E-E1"] and list(register.rejects["row"]) == [2]
+
+
+def test_zones_with_a_nan_vertex_or_no_geometry(tmp_path):
+    from shapely.geometry import Polygon
+
+    from estate.demand import load_zones
+
+    zones = gpd.GeoDataFrame({"zone_id": ["A", "B"], "population": [100.0, 200.0]},
+                             geometry=[Point(340000, 366000).buffer(400),
+                                       Polygon([(0, 0), (1000, float("nan")), (1000, 1000), (0, 0)])], crs="EPSG:27700")
+    zones.to_file(tmp_path / "z.gpkg", driver="GPKG")
+    demand = load_zones(tmp_path / "z.gpkg")
+    assert list(demand.zones["zone_id"]) == ["A"] and list(demand.rejects["zone_id"]) == ["B"]
+    (tmp_path / "z.csv").write_text("zone_id,population\nA,100\n")
+    with pytest.raises(SourceErrors, match="has no geometry: demand zones must be a polygon or point layer"):
+        load_zones(tmp_path / "z.csv")
+
+
+def test_a_very_long_value_is_a_value(tmp_path):
+    name = "x" * 200_000
+    register = build(sources_over(tmp_path, HEADER + "\n" + GOOD.replace("Good Office", name) + "\n"))
+    assert register.assets.loc[0, "name"] == name
+
+
+def test_the_areas_layer_error_quotes_nothing_of_the_file(tmp_path):
+    path = sources_over(tmp_path, HEADER + "\n" + GOOD + "\n")
+    (tmp_path / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.89, 53.19]},
+         "properties": {"root:x:0:0:root:/root:/bin/bash": 1}}]}))
+    path.write_text('[register]\nareas = "areas.geojson"\nareas_code_column = "LAD22CD"\n\n' + path.read_text())
+    with pytest.raises(SourceErrors) as err:
+        build(path)
+    assert "LAD22CD" in str(err.value) and "root:x" not in str(err.value)
+
+
+def test_solve_refuses_non_finite_numbers(tmp_path, capsys):
+    (tmp_path / "s.csv").write_text("site_id\nA\n")
+    (tmp_path / "d.csv").write_text("zone_id,weight\nz,1\n")
+    (tmp_path / "c.csv").write_text("zone_id,site_id,cost\nz,A,1\n")
+    base = ["solve", "--sites", str(tmp_path / "s.csv"), "--demand", str(tmp_path / "d.csv"), "--costs",
+            str(tmp_path / "c.csv"), "--out", str(tmp_path / "o")]
+    for extra in (["--objective", "max-cover", "--p", "1", "--max-cost", "nan"],
+                  ["--objective", "min-cost", "--gap", "inf"], ["--objective", "min-cost", "--time-limit", "inf"]):
+        assert main(base + extra) == 2, extra
+        assert "is not a finite number" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -230,3 +230,68 @@ def test_an_estate_error_names_the_folder_it_would_not_replace(tmp_path):
         with OutputFolder(tmp_path / "docs", command="x"):
             pass
     assert (tmp_path / "docs" / "letter.txt").read_text() == "keep me"
+
+
+def test_only_a_folder_estate_wrote_and_nothing_else_was_added_to_is_replaced(tmp_path, capsys):
+    from conftest import REPO
+
+    sources = str(REPO / "data/assets/partners.toml")
+    victim = tmp_path / "victim"
+    (victim / "thesis").mkdir(parents=True)
+    (victim / "summary.json").write_text('{"note": "my own"}')  # a name estate also writes
+    (victim / "thesis" / "chapter1.docx").write_text("irreplaceable")
+    assert main(["register", "--sources", sources, "--out", str(victim)]) == 2
+    assert "thesis/chapter1.docx" in capsys.readouterr().err
+    assert (victim / "thesis" / "chapter1.docx").read_text() == "irreplaceable"
+
+    run = tmp_path / "run"
+    with OutputFolder(run, command="test") as stage:
+        (stage / "plan.gpkg").write_text("x")
+    (run / "board-paper.docx").write_text("the chair's notes")  # added to a run folder
+    with pytest.raises(EstateError, match=r"holds files estate did not write \(board-paper.docx\)"):
+        with OutputFolder(run, command="again"):
+            pass
+    assert (run / "board-paper.docx").exists()
+    with pytest.raises(EstateError, match="is inside the run folder"):
+        with OutputFolder(run / "restricted", command="nested"):
+            pass
+    legacy = tmp_path / "legacy"
+    (legacy / "maps").mkdir(parents=True)
+    for name in ("plan.gpkg", "plan_summary.json", "programme_lines.csv", "maps/plan.html"):
+        (legacy / name).write_text("old")
+    with OutputFolder(legacy, command="upgrade") as stage:  # an earlier version's outputs, nothing else
+        (stage / "plan.gpkg").write_text("new")
+    assert _snapshot(legacy).keys() == {"estate-manifest.json", "plan.gpkg"}
+
+
+def test_a_symlinked_output_folder_is_written_where_it_points(tmp_path):
+    real = tmp_path / "real"
+    with OutputFolder(real, command="first") as stage:
+        (stage / "a.txt").write_text("old")
+    (tmp_path / "link").symlink_to(real)
+    with OutputFolder(tmp_path / "link", command="second") as stage:
+        (stage / "a.txt").write_text("new")
+    assert (tmp_path / "link").is_symlink() and (real / "a.txt").read_text() == "new"
+    assert _leftovers(tmp_path, "real") == [] and _leftovers(tmp_path, "link") == []
+
+
+def test_an_unusable_output_folder_fails_before_any_work(tmp_path, capsys):
+    import stat
+
+    from conftest import REPO
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(ro, os.W_OK):  # root writes anywhere: use a place no one can write instead
+            target = Path("/proc/estate-run")
+        else:
+            target = ro / "run"
+        assert main(["plan", str(REPO / "models/cheshire-warrington.toml"), "--out", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert "cannot write in" in err and "Planning" not in err
+    finally:
+        ro.chmod(stat.S_IRWXU)
+    assert main(["plan", str(REPO / "models/cheshire-warrington.toml"), "--out", str(tmp_path / "a\nb")]) == 2
+    assert "control character" in capsys.readouterr().err

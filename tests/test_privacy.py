@@ -174,19 +174,28 @@ def _public_minima(zones: pd.DataFrame, known: pd.DataFrame, mode: str) -> pd.Se
 
 def _zone_minima_attack(zone_minutes: pd.DataFrame, zones: pd.DataFrame, known: pd.DataFrame,
                         modes: dict[str, str]) -> list[tuple[float, float]]:
-    """Places found from zones closer to a service than any known building: a hidden site at that distance."""
+    """Places found from zones closer to a service than any known building: a hidden site at that
+    distance. Such zones are grouped into clusters (zones within 2.5 km of each other), each trilaterated."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     found = []
     for service, mode in modes.items():
         for col in [c for c in (f"{service}_before_min", f"{service}_after_min") if c in zone_minutes]:
             reported = zone_minutes.set_index("zone_id")[col].astype(float)
             floor = _public_minima(zones, known, mode).reindex(reported.index)
             closer = reported[(reported < floor - 0.05) & reported.notna()]
-            if len(closer) >= 3:
-                speed = SPEED_KMH[mode] * KM / 60
-                d = (closer.to_numpy() - WAIT.get(mode, 0.0)) * speed / CIRCUITY
-                z = zones.set_index("zone_id").loc[closer.index]
-                fit = least_squares(lambda p: np.hypot(z["x"] - p[0], z["y"] - p[1]) - d,
-                                    [z["x"].iloc[np.argmin(d)], z["y"].iloc[np.argmin(d)]], loss="soft_l1")
+            if len(closer) < 3:
+                continue
+            z = zones.set_index("zone_id").loc[closer.index]
+            groups = fcluster(linkage(z[["x", "y"]].to_numpy(), "single"), 2500, "distance")
+            speed = SPEED_KMH[mode] * KM / 60
+            for g in set(groups):
+                part, minutes = z[groups == g], closer[groups == g]
+                if len(part) < 3:
+                    continue
+                d = (minutes.to_numpy() - WAIT.get(mode, 0.0)) * speed / CIRCUITY
+                fit = least_squares(lambda p: np.hypot(part["x"] - p[0], part["y"] - p[1]) - d,
+                                    [part["x"].iloc[np.argmin(d)], part["y"].iloc[np.argmin(d)]])
                 found.append(tuple(fit.x))
     return found
 
@@ -198,14 +207,36 @@ def test_zone_minima_do_not_reveal_a_hidden_site(town):
     zones = _zone_origins(run / "plan.gpkg")
     known = _located(run / "plan.gpkg")
     true = gpd.read_file(run / "restricted" / "plan.gpkg", layer="zones")
-    assert any(_near_secret(x, y) for x, y in _zone_minima_attack(true, zones, known, modes))  # works on the truth
+    placed = [_near_secret(x, y) for x, y in _zone_minima_attack(true, zones, known, modes)]
+    assert {"R1", "R2"} <= {k for p in placed for k in p}  # the refuge service's true figures place both
     shared = gpd.read_file(run / "plan.gpkg", layer="zones")
     assert not any(_near_secret(x, y) for x, y in _zone_minima_attack(shared, zones, known, modes))
     csv = pd.read_csv(run / "access_zones.csv").pivot(index="zone_id", columns="service", values="minutes")
     csv = csv.add_suffix("_before_min").reset_index()
     assert not any(_near_secret(x, y) for x, y in _zone_minima_attack(csv, zones, known, modes))
-    # The refuge service has no public site at all: its zone figures are empty, not 0 or a distance.
-    assert shared["refuge_before_min"].isna().all() and shared["refuge_after_min"].isna().all()
+    # The refuge service is delivered by sensitive sites only: its zone figures are not shared at all.
+    assert not [c for c in shared.columns if c.startswith("refuge_")]
+    assert "refuge" not in set(pd.read_csv(run / "access_zones.csv")["service"])
+
+
+def test_no_zone_is_made_worse_under_a_no_worse_standard(tmp_path):
+    """A no-worse standard held against figures that count hidden sites would let a zone look worse in the
+    shared figures only where a hidden site serves it: a disc around it. The standard counts public sites
+    only (the confidential office's customer desk is not a public service point), so none looks worse."""
+    from conftest import write_town
+    from estate.cli import main
+
+    scenario = write_town(tmp_path)
+    text = scenario.read_text().replace('standard = { mode = "walk", minutes = 30.0, share = 0.3 }',
+                                        'standard = { mode = "walk", rule = "no_worse" }')
+    scenario.write_text(text)
+    assert main(["plan", str(scenario), "--out", str(tmp_path / "run"), "--maps", str(tmp_path / "m")]) == 0
+    zones = gpd.read_file(tmp_path / "run" / "plan.gpkg", layer="zones")
+    before, after = zones["library_contact_before_min"], zones["library_contact_after_min"]
+    worse = before.notna() & (after.isna() | (after > before + 1e-6))
+    assert not worse.any(), zones.loc[worse, ["zone_id", "library_contact_before_min", "library_contact_after_min"]]
+    true = gpd.read_file(tmp_path / "run" / "restricted" / "plan.gpkg", layer="zones")
+    assert (true["library_contact_before_min"].fillna(-1) == before.fillna(-1)).all()  # the same figures
 
 
 def test_move_lines_and_arrivals_do_not_lead_to_a_hidden_site(town):
@@ -250,20 +281,55 @@ def test_withheld_sites_have_no_stand_in_location(town):
         assert withheld[["address", "locality", "postcode", "uprn"]].isna().all().all()
 
 
-def test_aggregate_shares_touched_by_sensitive_sites_are_rounded(town):
+def test_shares_of_sensitive_services_are_rounded_and_others_exact(town):
     run, _ = town
     summary = json.loads((run / "plan_summary.json").read_text())
-    for code in ("refuge", "library_contact"):  # the refuges; the confidential office's customer desk
-        a = summary["access"][code]
-        step = a["rounded_to"]
-        assert step >= 0.01
-        for key in ("share_before", "share_after"):
-            assert abs(a[key] / step - round(a[key] / step)) < 1e-9
-    assert "rounded_to" not in summary["access"]["housing"]  # no sensitive site delivers it: exact
-    table = pd.read_csv(run / "access_summary.csv").set_index("service")
-    assert table.loc["refuge", "zones_failing"] != table.loc["refuge", "zones_failing"]  # withheld (NaN)
+    a = summary["access"]["refuge"]
+    step = a["rounded_to"]
+    assert step >= 0.01
+    for key in ("share_before", "share_after"):
+        assert abs(a[key] / step - round(a[key] / step)) < 1e-9
     exact = pd.read_csv(run / "restricted" / "access_summary.csv").set_index("service")
-    assert exact.loc["housing", "share_within"] == table.loc["housing", "share_within"]
+    table = pd.read_csv(run / "access_summary.csv").set_index("service")
+    for code in ("library_contact", "housing"):  # delivered by public sites only: exact, and the same
+        assert "rounded_to" not in summary["access"][code]
+        assert exact.loc[code, "share_within"] == table.loc[code, "share_within"]
+    assert table.loc["refuge", "zones_failing"] != table.loc["refuge", "zones_failing"]  # withheld (NaN)
+
+
+def test_hidden_moves_carry_no_distance(town):
+    """Costs of moves from a hidden site are worked out at the move radius, so the money columns give no
+    distance either: the excess travel of every folded row is rate × FTE × max_move_km."""
+    run, _ = town
+    assumptions = pd.read_csv(run / "programme_assumptions.csv").set_index("parameter")["value"]
+    rate = float(assumptions["excess_travel_gbp_per_fte_km"])
+    moves = pd.read_csv(run / "programme_moves.csv")
+    hidden = moves[moves["from_asset_id"] == "withheld"]
+    assert len(hidden) == 1 and hidden["fte"].iloc[0] == 18
+    assert hidden["distance_km"].isna().all()
+    km = hidden["excess_travel_gbp"] / (rate * hidden["fte"])
+    assert np.allclose(km, 10.0) and np.allclose(hidden["costed_km"], 10.0)  # the town's max_move_km
+    true = gpd.read_file(run / "restricted" / "plan.gpkg", layer="moves")
+    assert true.loc[true["from_asset_id"] == "P-X1", "distance_km"].max() < 1.0  # the truth: 0.81 km
+
+
+def test_area_codes_finer_than_an_authority_are_withheld(tmp_path):
+    """The zones reused as the register's `areas` layer would give each site the code of its square."""
+    import shutil
+
+    from conftest import write_town
+    from estate.cli import main
+
+    scenario = write_town(tmp_path)
+    shutil.copy(tmp_path / "zones.gpkg", tmp_path / "town" / "squares.gpkg")
+    sources = tmp_path / "town" / "partners.toml"
+    sources.write_text('[register]\nareas = "squares.gpkg"\nareas_code_column = "zone_id"\n\n' + sources.read_text())
+    assert main(["plan", str(scenario), "--out", str(tmp_path / "run"), "--maps", str(tmp_path / "m")]) == 0
+    shared = gpd.read_file(tmp_path / "run" / "plan.gpkg", layer="assets")
+    assert shared.loc[shared["sensitive"], "authority"].isna().all()
+    public = shared.loc[~shared["sensitive"], "authority"].dropna()  # (sites on a square's edge have none)
+    assert len(public) >= 5 and public.str.startswith("Z").all()  # public sites keep theirs
+    assert shared["source_row"].isna().all()  # no row numbers: their gaps would place a withheld row
 
 
 def test_register_map_and_sensitive_flag_by_type(town):
@@ -274,3 +340,22 @@ def test_register_map_and_sensitive_flag_by_type(town):
     assert warnings["reason"].str.contains("treated as sensitive").any()
     html = (run / "maps" / "register.html").read_text(encoding="utf-8")
     assert "Foxglove" not in html and "3 sensitive sites not shown" in html
+
+
+def test_a_sensitive_site_never_delivers_a_public_service():
+    """By its type, its listed services or its teams: only a sensitive service counts it."""
+    from estate.access.metrics import service_sites
+    from estate.plan import _delivers_by_asset
+    from estate.scenario import Service
+
+    assets = pd.DataFrame({"asset_id": ["A", "S"], "asset_type": ["office", "office"],
+                           "services": ["customer_contact", "customer_contact"], "sensitive": [False, True]})
+    occupiers = pd.DataFrame({"asset_id": ["A", "S", "A"], "service": ["customer_contact"] * 3,
+                              "confidential": [False, True, True]})
+    public = Service("contact", "Contact", services=("customer_contact",), asset_types=("office",))
+    assert list(service_sites(assets, occupiers, public)) == ["A"]
+    assert _delivers_by_asset(assets, public).tolist() == [True, False]
+    hidden = Service("refuge", "Refuge", services=("customer_contact",), asset_types=("office",), sensitive=True)
+    assert list(service_sites(assets, occupiers, hidden)) == ["A", "S"]
+    only_confidential = occupiers.assign(confidential=[True, True, True])
+    assert list(service_sites(assets.assign(asset_type="depot", services=""), only_confidential, public)) == []

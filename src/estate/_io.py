@@ -38,8 +38,12 @@ from estate._errors import EstateError
 RESTRICTED = "restricted"
 #: The run folder's list of its files and their classes.
 MANIFEST = "estate-manifest.json"
-#: Files whose presence marks a folder written by an earlier version of estate (no manifest).
-_LEGACY_OUTPUTS = ("plan_summary.json", "register.gpkg", "access.parquet", "summary.json", "open_sites.csv")
+#: The names an earlier version of estate (before manifests) wrote: a folder holding these and nothing
+#: else may be replaced. Patterns are matched against each file's path in the folder.
+_LEGACY_NAMES = ("plan.gpkg", "plan_summary.json", "programme.xlsx", "programme_*.csv", "access.parquet",
+                 "access_zones.csv", "access_summary.csv", "zones_rejects.csv", "zones_warnings.csv",
+                 "register.gpkg", "rejects.csv", "warnings.csv", "merges.csv", "report.html", "maps/*.html",
+                 "open_sites.csv", "assignments.csv", "summary.json")
 
 
 @contextmanager
@@ -135,22 +139,74 @@ def _umask() -> int:
     return mask
 
 
+def _files(folder: Path) -> list[str]:
+    """Every file under ``folder`` (symbolic links included), as paths relative to it."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def manifest_files(folder: Path) -> dict[str, str] | None:
+    """The files a folder's manifest lists, with their classes (None without a readable manifest)."""
+    try:
+        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+    return files if isinstance(files, dict) else None
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Files in ``folder`` that estate did not write: not in its manifest, or, for a folder an earlier
+    version wrote (no manifest), not of a name it wrote. An empty list means the folder may be replaced."""
+    import fnmatch
+
+    listed = manifest_files(folder)
+    present = [f for f in _files(folder) if f != MANIFEST]
+    if listed is not None:
+        return [f for f in present if f not in listed]
+    return [f for f in present if not any(fnmatch.fnmatch(f, pattern) for pattern in _LEGACY_NAMES)]
+
+
 def is_estate_folder(folder: Path) -> bool:
-    """True for a folder estate wrote (it has a manifest, or an earlier version's outputs)."""
-    return (folder / MANIFEST).is_file() or any((folder / name).exists() for name in _LEGACY_OUTPUTS)
+    """True for a folder estate wrote and nothing else added to (see :func:`foreign_files`)."""
+    return folder.is_dir() and not foreign_files(folder)
 
 
 def check_output_folder(target: str | Path, *, start_from: str | Path | None = None) -> None:
-    """Raise :class:`~estate._errors.EstateError` unless ``target`` can take a run's outputs: it must not
-    be a file, nor an existing folder of files estate did not write (those are never replaced).
-    Commands call it before their long work, so a wrong ``--out`` fails at once."""
-    t = Path(os.path.abspath(target))
+    """Raise :class:`~estate._errors.EstateError` unless ``target`` can take a run's outputs.
+
+    It must not be a file, nor lie inside another run folder, nor hold files estate did not write
+    (those are never deleted: the folder is refused, naming them), and it must be possible to write
+    where it is. Commands call it before their long work, so a wrong ``--out`` fails at once.
+    ``start_from`` is accepted for symmetry with :class:`OutputFolder` (a folder rewritten in place
+    is checked like any other).
+    """
+    t = _resolved(target)
+    if any(ord(c) < 32 for c in str(t)):
+        raise EstateError(f"{str(t)!r}: an output folder's name may not hold a line break or other control character")
     if t.exists() and not t.is_dir():
         raise EstateError(f"{t} is a file; the output must be a folder (give a folder name with --out)")
-    same = start_from is not None and t == Path(os.path.abspath(start_from))
-    if t.is_dir() and any(t.iterdir()) and not is_estate_folder(t) and not same:
-        raise EstateError(f"{t} holds files estate did not write; it is never replaced. Choose a new or "
-                          "empty folder with --out")
+    for parent in t.parents:
+        if (parent / MANIFEST).is_file():
+            raise EstateError(f"{t} is inside the run folder {parent}; write a run to a folder of its own")
+    if t.is_dir() and any(t.iterdir()):
+        foreign = foreign_files(t)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise EstateError(f"{t} holds files estate did not write ({shown}); it is never replaced. Move them, "
+                              "or choose a new or empty folder with --out")
+    existing = next((p for p in [t.parent, *t.parent.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise EstateError(f"{t}: {existing} is a file, so no folder can be made below it")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".estate-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise EstateError(f"{t}: cannot write in {existing} ({exc.strerror}); choose another --out") from None
+
+
+def _resolved(path: str | Path) -> Path:
+    """``path`` made absolute with symbolic links followed, so a linked output folder is written where it points."""
+    return Path(os.path.realpath(os.path.abspath(path)))
 
 
 class FolderBusy(EstateError):
@@ -174,9 +230,9 @@ class OutputFolder:
     """
 
     def __init__(self, target: str | Path, *, command: str, start_from: str | Path | None = None) -> None:
-        self.target = Path(os.path.abspath(target))
+        self.target = _resolved(target)
         self.command = command
-        self.start_from = Path(start_from) if start_from is not None else None
+        self.start_from = _resolved(start_from) if start_from is not None else None
         self.stage: Path | None = None
         self._lock_fd: int | None = None
 
@@ -245,9 +301,12 @@ class OutputFolder:
             stage = Path(tempfile.mkdtemp(prefix=f".{t.name}.partial-{os.getpid()}-", dir=t.parent))
             self.stage = stage
             os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the run folder follows the umask
-            if self.start_from is not None:
-                shutil.copytree(self.start_from, stage, dirs_exist_ok=True, symlinks=True,
-                                ignore=shutil.ignore_patterns(MANIFEST))
+            if self.start_from is not None:  # only the files estate wrote there, as its manifest lists them
+                for rel in manifest_files(self.start_from) or {}:
+                    source, copy = self.start_from / rel, stage / rel
+                    if source.is_file():
+                        copy.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(source, copy)
             (stage / RESTRICTED).mkdir(exist_ok=True)
         except BaseException:
             self._abort()

@@ -116,9 +116,9 @@ def register_cmd(sources: Path, out_dir: Path) -> None:
     check_output_folder(out_dir)
     start = time.perf_counter()
     click.echo(f"Building the register from {sources}", err=True)
-    described = load_sources(sources)
-    register = build_register(described, progress=_progress)
-    with OutputFolder(out_dir, command=f"estate register --sources {sources}") as stage:
+    with OutputFolder(out_dir, command=f"estate register --sources {sources}") as stage:  # locked from the start
+        described = load_sources(sources)
+        register = build_register(described, progress=_progress)
         write_register_outputs(register, stage)
     _print_quality(register)
     path = out_dir / "restricted" / "register.gpkg"
@@ -207,13 +207,16 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     check_output_folder(out_dir)
     if maps_dir.exists() and not maps_dir.is_dir():
         raise click.UsageError(f"--maps {maps_dir} is a file; give a folder")
+    for name in ("register", "plan", "access"):
+        if (maps_dir / f"{name}.html").is_dir():
+            raise click.UsageError(f"--maps {maps_dir}: {name}.html there is a folder; the map cannot be copied")
     click.echo(f"Planning {loaded.name} ({scenario})", err=True)
     try:
         run = run_plan(loaded, out_dir, progress=_progress)
     except PlanInfeasible as exc:
         click.echo(f"infeasible: {exc}", err=True)
         raise SystemExit(1) from None
-    s = run.plan.summary
+    s = run.plan.shared_summary or run.plan.summary  # what the shareable files say (sensitive shares rounded)
     gap = "n/a" if s["gap"] is None else f"{s['gap']:.2%}"
     click.echo(f"\nPlan: {s['status']} (gap {gap} against the proven bound, target {loaded.plan.gap:.2%}; "
                f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s, {s['solver']})")
@@ -225,10 +228,10 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
                f"{_gbp_m(s['capital_receipts_gbp'])}; one-off costs {_gbp_m(s['one_off_costs_gbp'])}; "
                f"NPV over {s['horizon_years']} years at {s['discount_rate']:.1%} {_gbp_m(s['npv_gbp'])}; "
                f"payback {s['payback_year'] or 'not within the horizon'}")
-    for note in run.plan.notes:
+    for note in s.get("notes", run.plan.notes):
         click.echo(f"Note: {note}")
     click.echo("")
-    _print_programme(run.plan.programme)
+    _print_programme(run.access.redaction.programme(run.plan.programme))
     click.echo("\nAccess by service, before → after (share of people within the standard)")
     rows = [{"service": code, "standard": (f"{a['standard']['minutes']:g} min by {a['standard']['mode']}"
                                            if "minutes" in a["standard"] else f"no zone worse, {a['standard']['mode']}"),
@@ -290,16 +293,17 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
     from estate.pipeline import recost_plan
     from estate.scenario import load_scenario
 
-    summary_path = plan_dir / "plan_summary.json"
-    if scenario_path is None:
-        if not summary_path.is_file():
-            raise click.UsageError(f"no plan_summary.json in {plan_dir}: run `estate plan` first or check the folder")
+    if scenario_path is None:  # the scenario the plan was made with, recorded in restricted/run.json
+        record = plan_dir / "restricted" / "run.json"
+        if not record.is_file():
+            raise click.UsageError(f"no restricted/run.json in {plan_dir}: run `estate plan` first, check the "
+                                   "folder, or pass --scenario FILE")
         try:
-            recorded = json.loads(summary_path.read_text(encoding="utf-8")).get("scenario_file")
+            recorded = json.loads(record.read_text(encoding="utf-8")).get("scenario_file")
         except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-            raise EstateError(f"{summary_path}: damaged; pass --scenario FILE or run `estate plan` again") from None
+            raise EstateError(f"{record}: damaged; pass --scenario FILE or run `estate plan` again") from None
         if not recorded:
-            raise click.UsageError(f"{summary_path} names no scenario; pass --scenario FILE")
+            raise click.UsageError(f"{record} names no scenario; pass --scenario FILE")
         scenario_path = Path(recorded)
     _check_scenario_path(scenario_path)
     check_output_folder(out_dir or plan_dir, start_from=plan_dir)
@@ -311,6 +315,15 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
                f"in {time.perf_counter() - start:.1f} s")
 
 
+def _finite(param, value: float | None) -> float | None:
+    """A number option must be finite (``nan`` and ``inf`` parse as floats but mean nothing here)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number", param=param)
+    return value
+
+
 @cli.command("solve")
 @click.option("--sites", type=click.Path(path_type=Path), required=True, help="sites.csv: site_id, fixed_cost, capacity, status.")
 @click.option("--demand", type=click.Path(path_type=Path), required=True, help="demand.csv: zone_id, weight.")
@@ -318,10 +331,13 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
 @click.option("--objective", type=click.Choice(OBJECTIVES),
               required=True, help="What to optimise (see DESIGN.md, location problem contract).")
 @click.option("--p", "p", type=click.IntRange(min=0), default=None, help="Sites to open (p-median, max-cover, p-center).")
-@click.option("--max-cost", type=float, default=None, help="Coverage threshold (cover, max-cover).")
+@click.option("--max-cost", type=float, default=None, callback=lambda c, p, v: _finite(p, v),
+              help="Coverage threshold (cover, max-cover).")
 @click.option("--single-source", is_flag=True, help="min-cost: serve each zone whole from one site.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="Solver time limit, seconds.")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=None, callback=lambda c, p, v: _finite(p, v),
+              help="Solver time limit, seconds.")
 @click.option("--gap", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              callback=lambda c, p, v: _finite(p, v),
               help="Relative optimality gap at which to stop (0 proves optimality).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
               help="MIP solver (every objective but a p-median solved by the Lagrangian method).")
@@ -342,12 +358,12 @@ def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | N
     from estate.locate.solve import solve
 
     check_output_folder(out_dir)
-    problem = read_problem(sites, demand, costs)
-    _progress(f"{objective}: {problem.n_zones:,} zones, {problem.n_sites:,} sites, "
-              f"{len(problem.pair_zone):,} pairs")
-    solution = solve(problem, objective, p=p, max_cost=max_cost, single_source=single_source,
-                     time_limit=time_limit, gap=gap, solver=solver, method=method)
-    with OutputFolder(out_dir, command="estate solve") as stage:
+    with OutputFolder(out_dir, command="estate solve") as stage:  # locked from the start
+        problem = read_problem(sites, demand, costs)
+        _progress(f"{objective}: {problem.n_zones:,} zones, {problem.n_sites:,} sites, "
+                  f"{len(problem.pair_zone):,} pairs")
+        solution = solve(problem, objective, p=p, max_cost=max_cost, single_source=single_source,
+                         time_limit=time_limit, gap=gap, solver=solver, method=method)
         summary = write_solution(problem, solution, stage)
     if solution.status == "infeasible":
         click.echo(f"infeasible: {solution.explanation}", err=True)

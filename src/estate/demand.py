@@ -26,6 +26,7 @@ import shapely
 from estate._errors import SourceError, SourceErrors
 from estate._io import require_file
 from estate.register import schema
+from estate.register.geocode import finite_coordinates
 
 ZONE_ISSUE_COLUMNS = ("file", "zone_id", "row", "column", "value", "reason")
 #: More people than this in one zone is a units or column slip (Greater London has about 8.9 million).
@@ -105,6 +106,10 @@ def load_zones(path: str | Path, *, zone_id: str = "zone_id", population: str = 
         raise SourceErrors([exc]) from None
     except Exception as exc:  # pyogrio's DataSourceError and friends
         raise SourceErrors([SourceError(path, f"cannot read the demand zones ({type(exc).__name__})")]) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
+        raise SourceErrors([SourceError(path, "has no geometry: demand zones must be a polygon or point layer "
+                                        "(GeoPackage, GeoJSON or shapefile); a population table goes in "
+                                        "population_csv", column="geometry")])
     if gdf.crs is None:
         raise SourceErrors([SourceError(path, "the layer has no coordinate reference system; "
                                         "save it with one (e.g. EPSG:27700)", column="geometry")])
@@ -134,8 +139,14 @@ def load_zones(path: str | Path, *, zone_id: str = "zone_id", population: str = 
     dup = frame["zone_id"].duplicated(keep=False)
     rejects.append(_issues(frame, dup, zone_id, frame["zone_id"], "zone id used by more than one zone"))
     geoms = gdf.geometry.to_crs(schema.BNG).to_numpy()
+    nonfinite = ~finite_coordinates(geoms)
+    geoms = np.where(nonfinite, None, geoms)
+    rejects.append(_issues(frame, pd.Series(nonfinite, index=frame.index), "geometry", frame["zone_id"],
+                           "the zone's coordinates are not all finite numbers (or lie outside the range of its CRS)"))
     empty = pd.Series(shapely.is_missing(geoms) | shapely.is_empty(geoms), index=frame.index)
-    rejects.append(_issues(frame, empty, "geometry", frame["zone_id"], "zone has no geometry"))
+    rejects.append(_issues(frame, empty & ~pd.Series(nonfinite, index=frame.index), "geometry", frame["zone_id"],
+                           "zone has no geometry"))
+    empty |= pd.Series(nonfinite, index=frame.index)
 
     invalid = pd.Series(~shapely.is_valid(geoms), index=frame.index) & ~empty
     reasons = pd.Series(shapely.is_valid_reason(geoms), index=frame.index)

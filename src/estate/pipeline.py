@@ -108,7 +108,7 @@ def compute_access(scenario: Scenario, progress: Progress | None = None) -> Acce
     access = travel_times(origins, sites, scenario.access)
     today = accessibility(access, demand.zones, assets, register.occupiers, scenario.services)
     redaction = Redaction.of(assets, register.occupiers, demand.zones["population"].to_numpy(),
-                             scenario.privacy.share_rounding_zones)
+                             scenario.privacy.share_rounding_zones, scenario.services)
     return AccessRun(register=register, demand=demand, access=access, today=today, redaction=redaction)
 
 
@@ -116,11 +116,11 @@ def run_access(scenario: Scenario, out_dir: str | Path, progress: Progress | Non
     """Build the register and demand, compute travel times, measure today's access, and write
     them into ``out_dir`` (see :func:`write_access`)."""
     say = progress or (lambda _m: None)
-    run = compute_access(scenario, say)
-    say(f"writing {out_dir}")
-    with OutputFolder(out_dir, command=f"estate access {scenario.path}") as stage:
+    with OutputFolder(out_dir, command=f"estate access {scenario.path}") as stage:  # locked from the start
+        run = compute_access(scenario, say)
+        say(f"writing {out_dir}")
         write_register_outputs(run.register, stage)
-        write_access(run, scenario, stage)
+        write_access(run, stage)
     return run
 
 
@@ -131,25 +131,18 @@ def write_register_outputs(register: Register, stage: Path) -> None:
     write_csv(register.files, stage / "register_files.csv")
 
 
-def _public_today(run: AccessRun, scenario: Scenario) -> tuple[Accessibility, set[str]]:
-    reg = run.register
-    public, _ = run.redaction.zone_access(run.access, run.demand.zones, scenario.services,
-                                          (reg.assets, reg.occupiers))
-    return public, run.redaction.touched(run.today, public)
-
-
-def write_access(run: AccessRun, scenario: Scenario, stage: Path) -> None:
+def write_access(run: AccessRun, stage: Path) -> None:
     """The travel times and today's access: in full under ``restricted/`` (``access.parquet``,
-    ``access_zones.csv``, ``access_summary.csv``); shareable without sensitive sites (the same
-    names at the top), plus the zones rejected or repaired (``zones_rejects.csv``, ``zones_warnings.csv``)."""
-    restricted = stage / RESTRICTED
+    ``access_zones.csv``, ``access_summary.csv``); shareable (the same names at the top) without
+    sensitive sites' travel times or sensitive services' zone figures, and with those services'
+    shares rounded; plus the zones rejected or repaired (``zones_rejects.csv``, ``zones_warnings.csv``)."""
+    restricted, red = stage / RESTRICTED, run.redaction
     run.access.to_parquet(restricted / "access.parquet", index=False)
     write_csv(run.today.zone_service, restricted / "access_zones.csv")
     write_csv(run.today.summary, restricted / "access_summary.csv")
-    public, touched = _public_today(run, scenario)
-    run.redaction.access(run.access).to_parquet(stage / "access.parquet", index=False)
-    write_csv(public.zone_service, stage / "access_zones.csv")
-    write_csv(run.redaction.summary_table(run.today.summary, touched), stage / "access_summary.csv")
+    red.access(run.access).to_parquet(stage / "access.parquet", index=False)
+    write_csv(red.zone_service(run.today.zone_service), stage / "access_zones.csv")
+    write_csv(red.summary_table(run.today.summary), stage / "access_summary.csv")
     write_csv(run.demand.rejects, stage / "zones_rejects.csv")
     write_csv(run.demand.warnings, stage / "zones_warnings.csv")
 
@@ -177,14 +170,14 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Progress | None 
     written) when no plan meets the rules.
     """
     say = progress or (lambda _m: None)
-    run = compute_access(scenario, say)
-    reg = run.register
-    plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say)
     out_dir = Path(out_dir)
-    with OutputFolder(out_dir, command=f"estate plan {scenario.path}") as stage:
+    with OutputFolder(out_dir, command=f"estate plan {scenario.path}") as stage:  # locked from the start
+        run = compute_access(scenario, say)
+        reg = run.register
+        plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say)
         say(f"writing the register, travel times and plan into {out_dir}")
         write_register_outputs(reg, stage)
-        write_access(run, scenario, stage)
+        write_access(run, stage)
         _write_plan(plan, run, scenario, stage, say)
         say("drawing the maps")
         maps = write_maps(stage, reg.assets)
@@ -291,24 +284,23 @@ def _write_gpkg(path: Path, assets: gpd.GeoDataFrame, moves: pd.DataFrame, zones
 
 
 def _write_plan(plan: Plan, run: AccessRun, scenario: Scenario, stage: Path, say: Progress) -> None:
-    """The plan in full (``restricted/plan.gpkg``) and shareable: ``plan.gpkg``,
-    ``plan_summary.json``, ``programme.xlsx`` and ``programme_*.csv``."""
-    reg, red = run.register, run.redaction
-    _write_gpkg(stage / RESTRICTED / "plan.gpkg", plan.assets, plan.moves,
-                _zones_layer(run.demand, run.today, plan.after))
-    kept = plan.assets[plan.assets["decision"] != "dispose"]
-    public_before, public_after = red.zone_access(run.access, run.demand.zones, scenario.services,
-                                                  (reg.assets, reg.occupiers), (kept, plan.occupiers))
-    touched = red.touched(run.today, public_before) | red.touched(plan.after, public_after)
-    assets = red.assets(plan.assets, reg.occupiers, plan.occupiers)
-    _write_gpkg(stage / "plan.gpkg", assets, red.moves(plan.moves), _zones_layer(run.demand, public_before,
-                                                                                 public_after))
+    """The plan in full (``restricted/plan.gpkg``, and ``restricted/run.json`` naming the scenario file)
+    and shareable: ``plan.gpkg``, ``plan_summary.json``, ``programme.xlsx`` and ``programme_*.csv``.
+    Sets ``plan.shared_summary``, what the command prints."""
+    red = run.redaction
+    zones = _zones_layer(run.demand, run.today, plan.after)
+    _write_gpkg(stage / RESTRICTED / "plan.gpkg", plan.assets, plan.moves, zones)
+    (stage / RESTRICTED / "run.json").write_text(json.dumps({"scenario_file": str(scenario.path)}, indent=2) + "\n",
+                                                 encoding="utf-8")
+    assets = red.assets(plan.assets, plan.occupiers)
+    _write_gpkg(stage / "plan.gpkg", assets, red.moves(plan.moves), red.zones(zones))
     standards = {s.code: (s.standard.share if s.standard is not None else None) for s in scenario.services}
-    summary = red.plan_summary(plan.summary, touched, standards)
+    summary = red.plan_summary(plan.summary, standards)
     if red:
         summary["hubs"] = int((assets["decision"] == "hub").sum())
         summary["sensitive_sites"] = len(red.pseudonym)
     write_summary(summary, stage)
+    plan.shared_summary = summary
     say("writing programme.xlsx")
     write_programme(red.programme(plan.programme), stage, scenario=plan.summary["scenario"], plan_summary=summary)
 
@@ -338,24 +330,24 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
     plan_dir = Path(plan_dir)
     if not plan_dir.is_dir():
         raise EstateError(f"{plan_dir}: not a folder; PLAN_DIR must hold the outputs of `estate plan`")
-    say(f"reading the plan in {plan_dir}")
-    true = _read_layers(plan_dir / RESTRICTED / "plan.gpkg", ("assets", "moves"))
-    occupiers = _read_layers(plan_dir / RESTRICTED / "register.gpkg", ("occupiers",))["occupiers"]
-    summary = _read_json(plan_dir / "plan_summary.json")
-    assets, moves = true["assets"], true["moves"]
-    missing = [c for c in ("asset_id", "decision", "tenure", "running_cost_gbp", "market_value_gbp", "sensitive")
-               if c not in assets]
-    if missing:
-        raise EstateError(f"{plan_dir / RESTRICTED / 'plan.gpkg'}, layer 'assets': missing column(s) {missing}; "
-                          "is this a plan estate wrote?")
-    say("costing the programme")
-    prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance)
-    summary.update({k: prog.summary[k] for k in FINANCE_KEYS})
-    summary["recosted_with"] = str(scenario.path)
-    red = Redaction.of(assets, pd.DataFrame(occupiers))
     target = Path(out_dir) if out_dir is not None else plan_dir
     with OutputFolder(target, command=f"estate finance {plan_dir} --scenario {scenario.path}",
                       start_from=plan_dir) as stage:
+        say(f"reading the plan in {plan_dir}")
+        true = _read_layers(plan_dir / RESTRICTED / "plan.gpkg", ("assets", "moves"))
+        occupiers = _read_layers(plan_dir / RESTRICTED / "register.gpkg", ("occupiers",))["occupiers"]
+        summary = _read_json(plan_dir / "plan_summary.json")
+        assets, moves = true["assets"], true["moves"]
+        missing = [c for c in ("asset_id", "decision", "tenure", "running_cost_gbp", "market_value_gbp", "sensitive")
+                   if c not in assets]
+        if missing:
+            raise EstateError(f"{plan_dir / RESTRICTED / 'plan.gpkg'}, layer 'assets': missing column(s) {missing}; "
+                              "is this a plan estate wrote?")
+        say("costing the programme")
+        prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance)
+        summary.update({k: prog.summary[k] for k in FINANCE_KEYS})
+        summary["recosted_with"] = Path(scenario.path).name
+        red = Redaction.of(assets, pd.DataFrame(occupiers))  # the programme only: no access shares are rewritten
         write_summary(summary, stage)
         write_programme(red.programme(prog), stage, scenario=scenario.name, plan_summary=summary)
         say("rewriting the report and the plan map")

@@ -66,7 +66,9 @@ PLAN_ASSET_COLUMNS = (
 
 #: Columns of the ``moves`` layer (geometry: a line from the old to the new building).
 MOVE_COLUMNS = ("occupier_id", "team", "partner", "service", "fte", "need_m2", "from_asset_id", "to_asset_id",
-                "distance_km", "move_year", "financial_year", "move_cost_gbp")
+                "distance_km",  # straight-line distance moved
+                "costed_km",  # distance its excess travel is costed at (the move radius for a confidential team)
+                "move_year", "financial_year", "move_cost_gbp")
 
 
 class PlanError(EstateError):
@@ -122,6 +124,7 @@ class Plan:
     solution: Solution
     summary: dict
     notes: list[str]
+    shared_summary: dict | None = None  # the summary as written for sharing (set when the plan is written)
 
 
 def team_need_m2(occupiers: pd.DataFrame, plan: PlanSettings) -> np.ndarray:
@@ -133,11 +136,20 @@ def team_need_m2(occupiers: pd.DataFrame, plan: PlanSettings) -> np.ndarray:
 
 
 def _delivers_by_asset(assets: pd.DataFrame, service: Service) -> np.ndarray:
-    """Assets that deliver ``service`` whatever teams they house: of its types, or listing it."""
+    """Assets that deliver ``service`` whatever teams they house: of its types, or listing it; never a
+    sensitive site for a service that is not sensitive (see :func:`estate.access.metrics.public_delivery`)."""
     by_type = assets["asset_type"].isin(service.asset_types).to_numpy()
     codes = assets["services"].fillna("").str.split(";")
     listed = codes.map(lambda c: bool(set(c) & set(service.services))).to_numpy(bool)
-    return by_type | listed
+    public = service.sensitive | ~_flag(assets, "sensitive")
+    return (by_type | listed) & public
+
+
+def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A boolean column as an array (all false when the frame has no such column)."""
+    if column not in frame:
+        return np.zeros(len(frame), bool)
+    return frame[column].fillna(False).astype(bool).to_numpy()
 
 
 def _ids_known(ids: tuple[str, ...], known: pd.Index, key: str, scenario: Scenario) -> None:
@@ -176,7 +188,9 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access: pd.Data
     _ids_known(plan.must_exit, ids, "must_exit", scenario)
     occ = occupiers.reset_index(drop=True).copy()
     occ["need_m2"] = team_need_m2(occ, plan)
-    occ["fixed"] = occ["service"].isin(plan.fixed_services)
+    # Teams of a sensitive service (a refuge's) never move: a public building they moved into would deliver
+    # a sensitive service, and so become a sensitive site of its own.
+    occ["fixed"] = occ["service"].isin(plan.fixed_services) | occ["service"].isin(scenario.privacy.sensitive_services)
     load = occ.groupby("asset_id")["need_m2"].sum().reindex(ids, fill_value=0.0).to_numpy()
     fixed_load = occ[occ["fixed"]].groupby("asset_id")["need_m2"].sum().reindex(ids, fill_value=0.0).to_numpy()
     occupied = ids.isin(occ["asset_id"])
@@ -235,8 +249,11 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access: pd.Data
     pairs = _drop_incompatible_with_fixed(pairs, teams, sites, occ, plan)
     fte, need = teams["fte"].to_numpy(float), teams["need_m2"].to_numpy(float)
     t = pairs["team"].to_numpy()
+    # A confidential team's excess travel is costed at the move radius, not at the distance it moves:
+    # no figure, and no choice between its destinations, then depends on where its old building is.
+    pairs["costed_km"] = np.where(_flag(teams, "confidential")[t], plan.max_move_km, pairs["distance_km"].to_numpy())
     cost = np.where(pairs["site"].to_numpy() == teams["home"].to_numpy()[t], 0.0,
-                    move_cost_gbp(fte[t], need[t], pairs["distance_km"].to_numpy(), fin))
+                    move_cost_gbp(fte[t], need[t], pairs["costed_km"].to_numpy(), fin))
     pairs["move_cost_gbp"] = cost
     pv = cost * discount_factor(teams["move_year"].to_numpy()[t], fin)
 
@@ -368,7 +385,9 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
         if std is None:
             continue
         by_asset = _delivers_by_asset(assets, service)
-        fixed_here = site_of_asset.reindex(fixed.loc[fixed["service"].isin(service.services), "asset_id"]).dropna()
+        public_team = service.sensitive | ~_flag(fixed, "confidential")
+        fixed_here = site_of_asset.reindex(
+            fixed.loc[fixed["service"].isin(service.services) & public_team, "asset_id"]).dropna()
         # Sure delivery points: kept whatever happens.
         sure_asset = by_asset & ~engine_asset
         by_site = _engine_mask(by_asset, assets, sites)
@@ -376,7 +395,9 @@ def _access_rows(model: Model, side: SideConstraints, extra_start: list[np.ndarr
         sure_site[fixed_here.astype(int).to_numpy()] = True
         site_by_asset = by_site & (status == FREE)
         # Team delivery at a site nothing else makes sure of: d_s ≤ Σ x of the service's teams there.
-        of_service = teams["service"].isin(service.services).to_numpy()[pairs["team"].to_numpy()]
+        delivering = teams["service"].isin(service.services).to_numpy() & (
+            service.sensitive | ~_flag(teams, "confidential"))
+        of_service = delivering[pairs["team"].to_numpy()]
         team_pairs = np.flatnonzero(of_service & (status[pairs["site"].to_numpy()] != CLOSED))
         team_sites = np.unique(pairs["site"].to_numpy()[team_pairs])
         team_sites = team_sites[~sure_site[team_sites] & ~site_by_asset[team_sites]]
@@ -624,6 +645,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     pair_row = pd.Series(np.arange(len(model.pairs)), index=key).reindex(
         pd.MultiIndex.from_arrays([np.flatnonzero(moved), dest[moved]])).to_numpy()
     mv["distance_km"] = model.pairs["distance_km"].to_numpy()[pair_row]
+    mv["costed_km"] = model.pairs["costed_km"].to_numpy()[pair_row]
     mv = mv.reset_index(drop=True)
 
     # Decisions.

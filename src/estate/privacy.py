@@ -2,25 +2,30 @@
 
 A sensitive site (a refuge, a confidential office; see
 :func:`estate.register.build.mark_sensitive`) keeps its true location, name and
-travel times only in the restricted files under ``restricted/``. Every
-shareable output is written from a :class:`Redaction`, which, per output:
+travel times only in the restricted files under ``restricted/``. Two rules of
+the model keep the plan itself from pointing at them:
+
+* a service that is not sensitive is delivered only by public sites and by teams
+  not housed at a sensitive site today (:func:`estate.access.metrics.public_delivery`),
+  so every access figure of it, and every rule the optimiser keeps for it, can be
+  worked out from public data alone;
+* a confidential team's move is costed at the move radius, not its distance, and
+  teams of a sensitive service never move (:mod:`estate.plan`).
+
+Every shareable output is then written through a :class:`Redaction`, which, per output:
 
 * **suppresses** the site's location and identity: no geometry, a pseudonymous
-  id (``withheld-01``), and no name, address, locality, postcode, UPRN or
-  source reference;
+  id (``withheld-01``), and no name, address, locality, postcode, UPRN, source
+  reference, or an area code finer than a local authority's;
 * **drops** its rows from the shareable travel-time table, so no one can
   trilaterate it from minutes to known zones;
 * **aggregates** the team moves that start or end at it into one line per
   partner and financial year, with no geometry, destination or distance, and
-  leaves those teams out of the receiving buildings' figures (so the
-  destination cannot be read off a building whose FTE grew);
-* **leaves out** sensitive sites and the teams housed at them today from every
-  zone-level figure (minutes to the nearest site, within the standard), so a
-  zone's minimum cannot reveal a hidden site near it;
-* **rounds** the aggregate access shares of services they deliver to a step
-  of at least ten zones' worth of people (:func:`share_step`), so the
-  difference between the zone-level figures and the total cannot single out
-  the zones only a sensitive site reaches.
+  leaves those teams out of the receiving buildings' figures (so the destination
+  cannot be read off a building whose FTE grew);
+* **withholds** the zone-level figures of sensitive services, and **rounds**
+  their aggregate access shares to a step of at least ten zones' worth of people
+  (:func:`share_step`).
 
 ``docs/outputs.md`` lists every output with its class and the treatment.
 """
@@ -30,12 +35,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from estate.access.metrics import Accessibility, accessibility
 
 #: What replaces a sensitive site's name, and the stem of its pseudonymous id.
 WITHHELD_NAME = "Sensitive site (withheld)"
@@ -69,31 +74,40 @@ def rounded(share: float | None, step: float) -> float | None:
     return round(float(np.round(share / step) * step), 6)
 
 
+#: Area codes kept for a sensitive site: a local authority's (unitary, district, metropolitan, London
+#: borough, Welsh or Scottish council area), never a finer area an ``areas`` layer may give.
+_AUTHORITY_CODE = re.compile(r"^(E06|E07|E08|E09|W06|S12)\d{6}$")
+
+
 @dataclass
 class Redaction:
     """What shareable outputs withhold, built from the register's true assets and today's teams.
 
     ``pseudonym`` maps each sensitive asset id to its withheld id; ``teams``
     holds the occupier ids of the teams housed at sensitive sites today;
-    ``step`` is the rounding step of touched access shares.
+    ``services`` the codes of the scenario's sensitive services; ``step`` the
+    rounding step of their access shares.
     """
 
     pseudonym: dict[str, str]
     teams: frozenset[str]
+    services: frozenset[str] = frozenset()
     step: float = 0.01
 
     @classmethod
     def of(cls, assets: pd.DataFrame, occupiers: pd.DataFrame, population: np.ndarray | None = None,
-           zones: int = ZONES_HIDDEN) -> Redaction:
-        """The redaction of an estate: its sensitive assets (``sensitive`` true) and their teams; shares
-        are rounded to hide among ``zones`` zones' worth of ``population``."""
+           zones: int = ZONES_HIDDEN, services: Sequence = ()) -> Redaction:
+        """The redaction of an estate: its sensitive assets (``sensitive`` true), their teams, and the
+        sensitive ones of ``services``; shares are rounded to hide among ``zones`` zones' worth of
+        ``population``."""
         sensitive = assets["sensitive"].fillna(False).astype(bool).to_numpy()
         ids = sorted(assets.loc[sensitive, "asset_id"].astype(str))
         width = max(2, len(str(len(ids))))
         pseudonym = {a: f"{WITHHELD_ID}{i:0{width}d}" for i, a in enumerate(ids, start=1)}
         teams = frozenset(occupiers.loc[occupiers["asset_id"].isin(pseudonym), "occupier_id"].astype(str))
         step = share_step(population, zones) if population is not None else 0.01
-        return cls(pseudonym=pseudonym, teams=teams, step=step)
+        return cls(pseudonym=pseudonym, teams=teams, services=frozenset(s.code for s in services if s.sensitive),
+                   step=step)
 
     @property
     def ids(self) -> set[str]:
@@ -126,18 +140,21 @@ class Redaction:
         return series.map(lambda v: self.pseudonym.get(v, v) if isinstance(v, str) else v)
 
     # -- assets ---------------------------------------------------------------
-    def assets(self, assets: gpd.GeoDataFrame, occupiers_before: pd.DataFrame | None = None,
-               occupiers_after: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    def assets(self, assets: gpd.GeoDataFrame, occupiers_after: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
         """A shareable copy of a register's or plan's assets.
 
         Sensitive rows keep their figures (floor area, costs, decision) but get a
-        pseudonymous id, the withheld name, no geometry and no identifying
-        columns. Given the plan's teams before and after, the other buildings'
-        team figures (``teams_after``, ``fte_after``, ``need_m2_after``,
+        pseudonymous id, the withheld name, no geometry, no identifying columns,
+        and no area code finer than a local authority's. No row keeps its
+        ``source_row`` (the gaps would say where a withheld row sits in its
+        partner's file). Given the plan's teams after, the other buildings' team
+        figures (``teams_after``, ``fte_after``, ``need_m2_after``,
         ``partners_after``) and hub decisions leave out teams that came from
         sensitive sites. Adds ``location_note``.
         """
         out = assets.copy()
+        if "source_row" in out:
+            out["source_row"] = pd.Series([None] * len(out), index=out.index, dtype=object)
         secret = out["asset_id"].isin(self.pseudonym).to_numpy()
         out["location_note"] = np.where(secret, "location withheld (sensitive site)", "")
         if not secret.any():
@@ -148,11 +165,12 @@ class Redaction:
             if column in out:
                 out[column] = out[column].astype(object)
                 out.loc[secret, column] = None
+        if "authority" in out:
+            out["authority"] = out["authority"].astype(object)
+            fine = secret & ~out["authority"].astype(str).str.match(_AUTHORITY_CODE).to_numpy(bool)
+            out.loc[fine, "authority"] = None
         out.loc[secret, "name"] = WITHHELD_NAME
         out["asset_id"] = self.ids_in(out["asset_id"])
-        for column in ("partners_after",):
-            if column in out:
-                out[column] = out[column].astype(object)
         geometry = out.geometry.to_numpy().copy()
         geometry[secret] = None
         return out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))
@@ -169,6 +187,7 @@ class Redaction:
         out.loc[hosts, "fte_after"] = ids.map(mine.groupby("asset_id")["fte"].sum()).fillna(0.0).to_numpy()
         if "need_m2_after" in out and "need_m2" in mine:
             out.loc[hosts, "need_m2_after"] = ids.map(mine.groupby("asset_id")["need_m2"].sum()).fillna(0.0).to_numpy()
+        out["partners_after"] = out["partners_after"].astype(object)
         partners = ids.map(mine.groupby("asset_id")["partner"].agg(lambda p: ";".join(sorted(set(p))))).fillna("")
         out.loc[hosts, "partners_after"] = partners.to_numpy()
         if "decision" in out:
@@ -189,7 +208,7 @@ class Redaction:
         hidden = pd.DataFrame(moves[ends.to_numpy()].drop(columns="geometry", errors="ignore"))
         keys = [c for c in ("partner", "move_year", "financial_year") if c in hidden]
         sums = [c for c in hidden.columns if c in ("fte", "need_m2") or c.endswith("_gbp")]
-        same = [c for c in ("in_horizon",) if c in hidden]  # the same for every move of one year
+        same = [c for c in ("in_horizon", "costed_km") if c in hidden]  # the same for every move of one year
         folded = hidden.groupby(keys, sort=True).agg(**{c: (c, "sum") for c in sums},
                                                      **{c: (c, "first") for c in same},
                                                      teams=("occupier_id", "size")).reset_index()
@@ -263,41 +282,25 @@ class Redaction:
             out["site_id"] = out["site_id"].cat.remove_unused_categories()
         return out
 
-    def public_estate(self, assets: pd.DataFrame, occupiers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The estate without sensitive sites and without the teams housed at them today."""
-        return (assets[~assets["asset_id"].isin(self.pseudonym)],
-                occupiers[~occupiers["occupier_id"].astype(str).isin(self.teams)
-                          & ~occupiers["asset_id"].isin(self.pseudonym)])
+    def zone_service(self, zone_service: pd.DataFrame) -> pd.DataFrame:
+        """Zone-level access figures without those of sensitive services (their only sites are sensitive)."""
+        if zone_service.empty or not self.services:
+            return zone_service
+        return zone_service[~zone_service["service"].isin(self.services)].reset_index(drop=True)
 
-    def zone_access(self, access: pd.DataFrame, zones: pd.DataFrame, services: Sequence,
-                    today: tuple[pd.DataFrame, pd.DataFrame],
-                    after: tuple[pd.DataFrame, pd.DataFrame] | None = None
-                    ) -> tuple[Accessibility, Accessibility | None]:
-        """Zone-level access over public sites and teams only (today, and after the plan when given:
-        each a pair of assets and occupiers)."""
-        public = self.access(access)
-        before = accessibility(public, zones, *self.public_estate(*today), services)
-        if after is None:
-            return before, None
-        return before, accessibility(public, zones, *self.public_estate(*after), services,
-                                     baseline=before.zone_service)
+    def zones(self, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The zones layer without the columns of sensitive services."""
+        drop = [c for c in zones.columns for code in self.services
+                if c.startswith(f"{code}_before_") or c.startswith(f"{code}_after_")]
+        return zones.drop(columns=drop)
 
-    def touched(self, true: Accessibility, public: Accessibility) -> set[str]:
-        """Services whose zone-level figures differ once sensitive sites are left out."""
-        if true.zone_service.empty:
-            return set()
-        a = true.zone_service.set_index(["service", "zone_id"])["minutes"]
-        b = public.zone_service.set_index(["service", "zone_id"])["minutes"].reindex(a.index)
-        differ = ~((a == b) | (a.isna() & b.isna()))
-        return set(a.index.get_level_values(0)[differ.to_numpy()])
-
-    def summary_table(self, summary: pd.DataFrame, touched: set[str]) -> pd.DataFrame:
-        """An access summary (one row per service) with touched services' shares rounded and
-        their failing-zone counts withheld."""
-        if not touched or summary.empty:
+    def summary_table(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """An access summary (one row per service) with sensitive services' shares rounded and their
+        failing-zone counts withheld."""
+        if not self.services or summary.empty:
             return summary
         out = summary.copy()
-        hit = out["service"].isin(touched)
+        hit = out["service"].isin(self.services)
         out["share_within"] = out["share_within"].astype(float)
         out.loc[hit, "share_within"] = [rounded(v, self.step) for v in out.loc[hit, "share_within"]]
         out["zones_failing"] = out["zones_failing"].astype(object)
@@ -305,13 +308,15 @@ class Redaction:
         out["rounded_to"] = np.where(hit, self.step, np.nan)
         return out
 
-    def plan_summary(self, summary: dict, touched: set[str], standards: dict[str, float | None]) -> dict:
-        """``plan_summary.json`` for sharing: ids replaced, touched services' shares rounded (in the
-        figures and in the rule and note texts that quote them)."""
+    def plan_summary(self, summary: dict, standards: dict[str, float | None]) -> dict:
+        """``plan_summary.json`` for sharing: ids replaced, the scenario file named without its folder,
+        sensitive services' shares rounded (in the figures and in the rule and note texts that quote them)."""
         out = self.deep_text(summary)
+        if out.get("scenario_file"):
+            out["scenario_file"] = Path(out["scenario_file"]).name
         access = out.get("access", {})
         names = {}
-        for code in touched & set(access):
+        for code in self.services & set(access):
             a = access[code]
             for key in ("share_before", "share_after"):
                 a[key] = rounded(a.get(key), self.step)

@@ -8,7 +8,7 @@ scenario file. Errors name the file and the key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from estate._errors import SourceError, SourceErrors
@@ -84,13 +84,20 @@ class Standard:
 
 @dataclass(frozen=True)
 class Service:
-    """A service in the catalogue and what delivers it."""
+    """A service in the catalogue and what delivers it.
+
+    ``sensitive``: the service is one of the scenario's sensitive services or
+    asset types (a refuge service): its delivery points are sensitive sites, so
+    its figures are shared only as rounded totals. Every other service is
+    delivered only by public sites and public teams (see ``docs/outputs.md``).
+    """
 
     code: str
     name: str
     services: tuple[str, ...] = ()
     asset_types: tuple[str, ...] = ()
     standard: Standard | None = None
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -429,6 +436,7 @@ def load_scenario(path: str | Path) -> Scenario:
         matrix_file=r.path_of(acc, "matrix_file", "access", required=engine == "matrix"),
     )
 
+    privacy = _privacy(r, r.table(doc, "privacy", ""))
     services = []
     for code, table in r.table(doc, "services", "").items():
         where = f"services.{code}"
@@ -443,6 +451,8 @@ def load_scenario(path: str | Path) -> Scenario:
             asset_types=r.texts(table, "asset_types", where, choices=schema.ASSET_TYPES),
             standard=_standard(r, table.get("standard"), f"{where}.standard", speeds),
         )
+        service = replace(service, sensitive=bool(set(service.services) & set(privacy.sensitive_services)
+                                                  or set(service.asset_types) & set(privacy.sensitive_asset_types)))
         if not service.services and not service.asset_types:
             r.fail(where, "say what delivers the service: services = [...] and/or asset_types = [...]")
         services.append(service)
@@ -454,10 +464,9 @@ def load_scenario(path: str | Path) -> Scenario:
                        "use the matrix engine with times from a timetable tool, or the straight engine")
     plan = _plan(r, r.table(doc, "plan", ""))
     finance = _finance(r, r.table(doc, "finance", ""))
-    privacy = _privacy(r, r.table(doc, "privacy", ""))
     estimates = _estimates(r, r.table(doc, "estimates", ""))
-    name = r.text(doc, "name", "", default=path.stem)
-    if name and not _NAME.match(name):
+    name = r.text(doc, "name", "", default=path.stem) or path.stem  # a blank name is no name
+    if not _NAME.match(name):
         r.fail("name", f"{name!r} names the output folder out/<name>: use letters, digits, '.', '_' or '-', "
                "starting with a letter or digit")
     description = r.text(doc, "description", "", default="")

@@ -27,9 +27,26 @@ class Accessibility:
     summary: pd.DataFrame
 
 
+def public_delivery(assets: pd.DataFrame, occupiers: pd.DataFrame, service: Service
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The assets and teams that may deliver ``service``: for a service that is not sensitive, never a
+    sensitive site nor a team housed at one today (``confidential``), so that every access figure of it
+    can be worked out from public data alone; for a sensitive service (a refuge service), all of them."""
+    if service.sensitive:
+        return assets, occupiers
+    if "sensitive" in assets:
+        assets = assets[~assets["sensitive"].fillna(False).astype(bool).to_numpy()]
+    if "confidential" in occupiers:
+        occupiers = occupiers[~occupiers["confidential"].fillna(False).astype(bool).to_numpy()]
+    return assets, occupiers
+
+
 def service_sites(assets: pd.DataFrame, occupiers: pd.DataFrame, service: Service) -> pd.Index:
     """Ids of the assets delivering ``service``: of one of its asset types, or
-    housing an occupier (or listing a service) among its service codes."""
+    housing an occupier (or listing a service) among its service codes; never a
+    sensitive site or a confidential team for a service that is not sensitive
+    (:func:`public_delivery`)."""
+    assets, occupiers = public_delivery(assets, occupiers, service)
     by_type = assets["asset_type"].isin(service.asset_types)
     listed = assets["services"].fillna("").str.split(";").map(lambda codes: bool(set(codes) & set(service.services)))
     housed = assets["asset_id"].isin(occupiers.loc[occupiers["service"].isin(service.services), "asset_id"])

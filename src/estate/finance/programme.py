@@ -168,7 +168,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     mv = moves.drop(columns=[c for c in derived if c in moves])
     mv["move_year"] = move_year.to_numpy()
     mv["financial_year"] = [year_label(y, settings) for y in mv["move_year"]]
-    mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], mv["distance_km"], settings)], axis=1)
+    km = mv["costed_km"] if "costed_km" in mv else mv["distance_km"]  # a confidential team: the move radius
+    mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], km, settings)], axis=1)
     mv["in_horizon"] = mv["move_year"] < settings.horizon_years
 
     h = settings.horizon_years

@@ -278,7 +278,7 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     _widths(sheets["Disposals"])
     m = prog.moves
     mcols = ["occupier_id", "team", "partner", "service", "fte", "need_m2", "from_asset_id", "to_asset_id",
-             "distance_km", "move_year", "financial_year", "relocation_gbp", "ict_gbp", "fit_out_gbp",
+             "distance_km", "costed_km", "move_year", "financial_year", "relocation_gbp", "ict_gbp", "fit_out_gbp",
              "excess_travel_gbp", "optimism_bias_gbp", "move_cost_gbp"]
     mcols = [c for c in mcols if c in m]
     mmoney = {"relocation_gbp", "ict_gbp", "fit_out_gbp", "excess_travel_gbp", "optimism_bias_gbp", "move_cost_gbp"}

@@ -131,7 +131,7 @@ def _areas(assets: gpd.GeoDataFrame, path: Path, column: str) -> pd.Series:
     except Exception as exc:  # pyogrio's DataSourceError and friends
         raise SourceError(path, f"cannot read the areas layer: {exc}") from None
     if column not in areas.columns:
-        raise SourceError(path, f"no such column; found {list(areas.columns)}", column=column)
+        raise SourceError(path, "the areas layer has no such column (see register.areas_code_column)", column=column)
     if areas.crs is None:
         raise SourceError(path, "the areas layer has no coordinate reference system", column="geometry")
     joined = gpd.sjoin(assets[["geometry"]], areas[[column, "geometry"]].to_crs(schema.BNG),
@@ -213,6 +213,7 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     occupiers = (pd.concat(occ_parts, ignore_index=True) if occ_parts
                  else pd.DataFrame(columns=list(schema.OCCUPIER_COLUMNS)))
     occupiers["asset_id"] = occupiers["asset_id"].map(dedup.kept_id)
+    occupiers["confidential"] = False  # set below, once the sites' sensitivity is known
     occupiers = occupiers.loc[:, list(schema.OCCUPIER_COLUMNS)].reset_index(drop=True)
 
     served = occupiers.groupby("asset_id")["service"].agg(lambda s: set(s.dropna()))
@@ -221,6 +222,7 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     assets["services"] = [";".join(sorted(s)) if s else None for s in joined]
     sensitive, why = mark_sensitive(assets, sensitive_asset_types, sensitive_services)
     assets["sensitive"] = sensitive.to_numpy()
+    occupiers["confidential"] = occupiers["asset_id"].isin(set(assets.loc[sensitive.to_numpy(), "asset_id"]))
     made = why != ""
     if made.any():
         lead = assets.loc[made]

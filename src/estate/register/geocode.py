@@ -405,9 +405,12 @@ def _geometry_points(out: pd.DataFrame, crs: str, log: IssueLog, ctx: Context
     empty[~missing] = shapely.is_empty(geoms[~missing.to_numpy()])
     none = missing | empty
     usable = np.where(none, None, geoms)
-    invalid = pd.Series(False, index=out.index)
     present = ~none.to_numpy()
-    invalid[present] = ~shapely.is_valid(usable[present])
+    nonfinite = present & ~finite_coordinates(usable)
+    usable[nonfinite] = None  # NaN or infinite coordinates: no point can be taken (GEOS would fail on them)
+    invalid = pd.Series(False, index=out.index)
+    checked = present & ~nonfinite
+    invalid[checked] = ~shapely.is_valid(usable[checked])
     repaired = usable.copy()
     if invalid.any():
         repaired[invalid.to_numpy()] = shapely.make_valid(usable[invalid.to_numpy()])
@@ -420,7 +423,7 @@ def _geometry_points(out: pd.DataFrame, crs: str, log: IssueLog, ctx: Context
     with np.errstate(invalid="ignore", over="ignore"):
         ge, gn = _to_bng(crs).transform(px, py)
     ge, gn = pd.Series(ge, index=out.index), pd.Series(gn, index=out.index)
-    no_point = present & ~(np.isfinite(px) & np.isfinite(py))
+    no_point = present & (nonfinite | ~(np.isfinite(px) & np.isfinite(py)))
     reject_where(log, ctx_g, out, pd.Series(no_point, index=out.index), "geometry",
                  "the geometry has no usable point (invalid beyond repair, or coordinates that are not numbers)",
                  values=pd.Series(shapely.get_type_id(usable).astype(str), index=out.index).map(_GEOMETRY_TYPES))
@@ -432,6 +435,16 @@ def _geometry_points(out: pd.DataFrame, crs: str, log: IssueLog, ctx: Context
                "invalid geometry repaired before taking its point", values=pd.Series("", index=out.index))
     good = pd.Series(present & ~no_point & ~broken, index=out.index)
     return ge.where(good), gn.where(good), none
+
+
+def finite_coordinates(geometries: np.ndarray) -> np.ndarray:
+    """True for each geometry whose every coordinate is a finite number (None counts as finite)."""
+    coords, index = shapely.get_coordinates(geometries, include_z=False, return_index=True)
+    bad = np.zeros(len(geometries), bool)
+    if len(coords):
+        rows = ~np.isfinite(coords).all(axis=1)
+        bad[np.unique(index[rows])] = True
+    return ~bad
 
 
 _GEOMETRY_TYPES = {"-1": "missing", "0": "Point", "1": "LineString", "2": "LinearRing", "3": "Polygon",

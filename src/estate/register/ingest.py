@@ -123,6 +123,7 @@ def _read_csv(source: TableSource, log: IssueLog, ctx: Context) -> tuple[pd.Data
     if skip >= n_lines:
         raise _fail(source, f"has no header at row {source.header_row} (it has {n_lines} lines)")
     body = io.StringIO(text[sum(len(line) for line in physical[:skip]):], newline="")
+    csv.field_size_limit(max(len(text) + 1, 131_072))  # a long value is a value, not an unreadable file
     reader = csv.reader(body, delimiter=source.delimiter)
     try:
         header = next(reader)
@@ -188,10 +189,17 @@ def _frame_of_records(source: TableSource, records: list[list[str]], names: list
     span = pd.Series(False, index=frame.index)
     if (end > rows).any():
         span[:] = end > rows
+        # A swallowed line looks like a record when it has as many delimiters as the file's shortest
+        # one-line record (files that trim empty trailing columns have rows shorter than their header).
+        single = np.flatnonzero(~span.to_numpy())
+        counts = [physical[rows[i] - 1].count(source.delimiter) for i in single]
+        threshold = max(1, min(counts)) if counts else max(width - 1, 1)
         looks_like_record = np.zeros(len(frame), bool)
         for i in np.flatnonzero(span.to_numpy()):
-            inner = physical[rows[i]:end[i]]  # the lines after the record's first (1-based → 0-based)
-            looks_like_record[i] = any(line.count(source.delimiter) >= max(width - 1, 1) for line in inner)
+            lines = physical[rows[i] - 1:end[i]]
+            open_quote = "".join(lines).count('"') % 2 == 1  # never closed: every line after the first is swallowed
+            inner = lines[1:] if open_quote else lines[1:-1]  # a closing line holds the rest of its own record
+            looks_like_record[i] = any(line.count(source.delimiter) >= threshold for line in inner)
         where = pd.Series([f"lines {a}–{b}" for a, b in zip(rows, end)], index=frame.index)
         swallowed = span & looks_like_record
         reject_where(log, ctx, frame, swallowed, "_record",

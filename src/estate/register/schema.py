@@ -290,6 +290,7 @@ OCCUPIER_COLUMNS: tuple[str, ...] = (
     "service",
     "fte",
     "front_facing",
+    "confidential",  # housed at a sensitive site today: the team never counts as a public service point
     "source_file",
     "source_row",
 )
