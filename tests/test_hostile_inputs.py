@@ -331,7 +331,7 @@ def test_a_symbolic_link_out_of_the_folder_is_refused_and_devices_never_read(tmp
         load_sources(path)
     (d / "zero.csv").symlink_to("/dev/zero")
     path.write_text(path.read_text().replace('file = "link.csv"', 'file = "zero.csv"').replace(
-        "[[partners]]", f'[register]\nallowed_folders = ["/dev"]\n\n[[partners]]'))
+        "[[partners]]", '[register]\nallowed_folders = ["/dev"]\n\n[[partners]]'))
     with pytest.raises(SourceErrors, match="not a regular file"):
         load_sources(path)
 

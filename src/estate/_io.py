@@ -165,11 +165,6 @@ def foreign_files(folder: Path) -> list[str]:
     return [f for f in present if not any(fnmatch.fnmatch(f, pattern) for pattern in _LEGACY_NAMES)]
 
 
-def is_estate_folder(folder: Path) -> bool:
-    """True for a folder estate wrote and nothing else added to (see :func:`foreign_files`)."""
-    return folder.is_dir() and not foreign_files(folder)
-
-
 def check_output_folder(target: str | Path, *, start_from: str | Path | None = None) -> None:
     """Raise :class:`~estate._errors.EstateError` unless ``target`` can take a run's outputs.
 
