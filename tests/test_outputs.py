@@ -257,11 +257,24 @@ def test_only_a_folder_estate_wrote_and_nothing_else_was_added_to_is_replaced(tm
             pass
     legacy = tmp_path / "legacy"
     (legacy / "maps").mkdir(parents=True)
-    for name in ("plan.gpkg", "plan_summary.json", "programme_lines.csv", "maps/plan.html"):
+    for name in ("plan.gpkg", "plan_summary.json", "programme.xlsx", "programme_lines.csv", "maps/plan.html"):
         (legacy / name).write_text("old")
     with OutputFolder(legacy, command="upgrade") as stage:  # an earlier version's outputs, nothing else
         (stage / "plan.gpkg").write_text("new")
     assert _snapshot(legacy).keys() == {"estate-manifest.json", "plan.gpkg"}
+    # Names estate writes are not enough: a folder of one's own is never taken for an old run folder.
+    mine = tmp_path / "mine"
+    (mine / "maps" / "2024").mkdir(parents=True)
+    (mine / "report.html").write_text("my report")
+    (mine / "maps" / "2024" / "plan.html").write_text("my map")
+    with pytest.raises(EstateError, match="holds files estate did not write"):
+        with OutputFolder(mine, command="x"):
+            pass
+    for name in ("plan.gpkg", "plan_summary.json", "programme.xlsx"):  # even beside an old run's files
+        (mine / name).write_text("old")
+    with pytest.raises(EstateError, match=r"maps/2024/plan.html"):
+        with OutputFolder(mine, command="x"):
+            pass
 
 
 def test_a_symlinked_output_folder_is_written_where_it_points(tmp_path):
@@ -295,3 +308,60 @@ def test_an_unusable_output_folder_fails_before_any_work(tmp_path, capsys):
         ro.chmod(stat.S_IRWXU)
     assert main(["plan", str(REPO / "models/cheshire-warrington.toml"), "--out", str(tmp_path / "a\nb")]) == 2
     assert "control character" in capsys.readouterr().err
+
+
+def test_a_file_saved_into_the_folder_during_the_run_is_never_deleted(tmp_path):
+    target = tmp_path / "run"
+    with OutputFolder(target, command="first") as stage:
+        (stage / "a.txt").write_text("old")
+    with pytest.raises(EstateError, match="files were added to it while the run was working"):
+        with OutputFolder(target, command="second") as stage:
+            (stage / "a.txt").write_text("new")
+            (target / "board-paper.docx").write_text("saved by someone else meanwhile")
+    assert (target / "board-paper.docx").exists() and (target / "a.txt").read_text() == "old"
+    assert _leftovers(tmp_path, "run") == []
+
+
+def test_a_run_inside_a_folder_another_run_is_writing_is_refused(tmp_path):
+    with OutputFolder(tmp_path / "nest", command="outer"):
+        with pytest.raises(FolderBusy, match="which another estate run is writing"):
+            with OutputFolder(tmp_path / "nest" / "sub", command="inner"):
+                pass
+
+
+def test_a_manifest_cannot_point_outside_its_folder(tmp_path):
+    target = tmp_path / "run"
+    with OutputFolder(target, command="first") as stage:
+        (stage / "a.txt").write_text("x")
+    (tmp_path / "notes.txt").write_text("mine")
+    manifest = json.loads((target / MANIFEST).read_text())
+    manifest["files"]["../notes.txt"] = "shareable"
+    (target / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(EstateError, match="lists '../notes.txt', which is not a file of the folder"):
+        with OutputFolder(tmp_path / "copy", command="finance", start_from=target):
+            pass
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_maps_and_reports_never_overwrite_other_files(town_run, tmp_path, capsys):
+    import shutil
+
+    from estate._io import check_html_target
+
+    _, done = town_run
+    run = tmp_path / "run"
+    shutil.copytree(done, run)
+    check_html_target(run / "maps" / "plan.html")  # the run's own map: redrawn in place
+    with pytest.raises(EstateError, match="maps and reports are HTML files"):
+        check_html_target(run / "plan.gpkg")
+    with pytest.raises(EstateError, match="inside the run folder"):
+        check_html_target(run / "restricted" / "extra.html")
+    (tmp_path / "mine.html").write_text("<html>my own page</html>")
+    with pytest.raises(EstateError, match="is not a map or report estate wrote"):
+        check_html_target(tmp_path / "mine.html")
+    check_html_target(run / "maps" / "register.html")
+    assert main(["report", str(run), "--out", str(run / "restricted" / "register.gpkg")]) == 2
+    assert main(["map", "plan", str(run), "--out", str(tmp_path / "mine.html")]) == 2
+    assert (tmp_path / "mine.html").read_text() == "<html>my own page</html>"
+    assert main(["map", "plan", str(run), "--out", str(tmp_path / "copy.html")]) == 0
+    assert main(["map", "plan", str(run), "--out", str(tmp_path / "copy.html")]) == 0  # its own: replaced

@@ -359,3 +359,90 @@ def test_a_sensitive_site_never_delivers_a_public_service():
     assert list(service_sites(assets, occupiers, hidden)) == ["A", "S"]
     only_confidential = occupiers.assign(confidential=[True, True, True])
     assert list(service_sites(assets.assign(asset_type="depot", services=""), only_confidential, public)) == []
+
+
+def test_a_service_mixing_sensitive_and_public_parts_is_refused(tmp_path):
+    """Its rule would count the hidden refuges while its public part is shared exactly."""
+    from conftest import write_town
+    from estate._errors import SourceErrors
+    from estate.scenario import load_scenario
+
+    scenario = write_town(tmp_path, '\n[services.safe]\nname = "Safe accommodation and housing"\n'
+                                    'services = ["refuge", "housing"]\nstandard = { mode = "walk", rule = "no_worse" }\n')
+    with pytest.raises(SourceErrors, match=r"key 'services.safe': mixes sensitive \(refuge\) and public \(housing\)"):
+        load_scenario(scenario)
+
+
+def test_the_shared_summary_keeps_no_count_of_buildings_within_reach(town):
+    """The number of team-building options counts the hosts within the move radius of each team's home,
+    a confidential one's included: a sweep of radii would trace its place."""
+    run, _ = town
+    shared = json.loads((run / "plan_summary.json").read_text())["model"]
+    assert set(shared) <= {"buildings_free", "buildings_forced_keep", "buildings_must_exit", "movable_teams"}
+    assert "team_building_options" in json.loads((run / "restricted" / "run.json").read_text())["model"]
+    moves = pd.read_csv(run / "programme_moves.csv")
+    assert not {"source_row", "source_file", "home", "fixed", "confidential"} & set(moves.columns)
+
+
+def test_another_record_beside_a_sensitive_site_is_treated_as_sensitive(tmp_path):
+    """A second partner lists the refuge's building under another name and no flag: it would otherwise be
+    shared at the refuge's exact place."""
+    from conftest import TOWN_ORIGIN, write_town
+    from estate.pipeline import compute_access
+    from estate.scenario import load_scenario
+
+    scenario = write_town(tmp_path)
+    x, y = TOWN_ORIGIN[0] + 7350 + 12, TOWN_ORIGIN[1] + 6150
+    assets = tmp_path / "town" / "assets_C.csv"
+    assets.write_text(assets.read_text() + f"C9,Flats 2-4 Hidden Lane,office,freehold,300,30000,100000,{x},{y},,,,\n")
+    run = compute_access(load_scenario(scenario))
+    a = run.register.assets.set_index("asset_id")
+    assert a.loc["C-C9", "sensitive"] and "12 m from the sensitive site H-R1" in " ".join(run.register.warnings["reason"])
+
+
+def _shared_fingerprint(run: Path) -> dict[str, object]:
+    """What every shareable file says, timings, dates and the run's own paths aside."""
+    out = {}
+    for path in shareable_files(run):
+        rel = path.relative_to(run).as_posix()
+        if path.suffix == ".json":
+            value = json.loads(path.read_text())
+            for key in ("build_seconds", "solve_seconds", "command", "recosted_with"):
+                value.pop(key, None)
+            out[rel] = value
+        elif path.suffix == ".csv":
+            out[rel] = pd.read_csv(path).to_csv()
+        elif path.suffix in (".gpkg", ".parquet"):
+            out[rel] = _text_of(path)
+    return out
+
+
+def test_moving_a_sensitive_site_changes_nothing_shared(tmp_path):
+    """The strongest form of the claim: move the confidential office and both refuges elsewhere in the town
+    (every host still within reach) and every shareable table, layer and summary is the same."""
+    import csv as _csv
+
+    from conftest import TOWN_ORIGIN, write_town
+    from estate.cli import main
+
+    runs = []
+    for name, shift in (("here", {}), ("there", {"X1": (2.6, 6.8), "R1": (8.6, 3.3), "R2": (3.4, 1.4)})):
+        d = tmp_path / name
+        scenario = write_town(d)
+        for owner in ("H", "P"):
+            path = d / "town" / f"assets_{owner}.csv"
+            with open(path, newline="") as fh:
+                rows = list(_csv.reader(fh))
+            for r in rows[1:]:
+                if r[0] in shift:
+                    r[7], r[8] = (str(TOWN_ORIGIN[0] + shift[r[0]][0] * 1000), str(TOWN_ORIGIN[1] + shift[r[0]][1] * 1000))
+            with open(path, "w", newline="") as fh:
+                _csv.writer(fh).writerows(rows)
+        assert main(["plan", str(scenario), "--out", str(d / "run"), "--maps", str(d / "maps")]) == 0
+        runs.append(d / "run")
+    true = [gpd.read_file(r / "restricted" / "plan.gpkg", layer="assets").set_index("asset_id") for r in runs]
+    assert true[0].loc["P-X1"].geometry.distance(true[1].loc["P-X1"].geometry) > 2000  # really moved
+    first, second = (_shared_fingerprint(r) for r in runs)
+    assert first.keys() == second.keys()
+    differ = [k for k in first if first[k] != second[k]]
+    assert not differ, differ

@@ -42,8 +42,15 @@ MANIFEST = "estate-manifest.json"
 #: else may be replaced. Patterns are matched against each file's path in the folder.
 _LEGACY_NAMES = ("plan.gpkg", "plan_summary.json", "programme.xlsx", "programme_*.csv", "access.parquet",
                  "access_zones.csv", "access_summary.csv", "zones_rejects.csv", "zones_warnings.csv",
-                 "register.gpkg", "rejects.csv", "warnings.csv", "merges.csv", "report.html", "maps/*.html",
+                 "register.gpkg", "rejects.csv", "warnings.csv", "merges.csv", "report.html",
+                 "maps/register.html", "maps/plan.html", "maps/access.html",
                  "open_sites.csv", "assignments.csv", "summary.json")
+#: A folder an earlier version wrote holds one of these sets of files (its command's signature), beside
+#: names of :data:`_LEGACY_NAMES` only.
+_LEGACY_SIGNATURES = (("plan.gpkg", "plan_summary.json", "programme.xlsx"),  # estate plan
+                      ("access.parquet", "access_summary.csv", "zones_rejects.csv"),  # estate access
+                      ("register.gpkg", "rejects.csv", "warnings.csv", "merges.csv"),  # estate register
+                      ("open_sites.csv", "assignments.csv", "summary.json"))  # estate solve
 
 
 @contextmanager
@@ -155,14 +162,51 @@ def manifest_files(folder: Path) -> dict[str, str] | None:
 
 def foreign_files(folder: Path) -> list[str]:
     """Files in ``folder`` that estate did not write: not in its manifest, or, for a folder an earlier
-    version wrote (no manifest), not of a name it wrote. An empty list means the folder may be replaced."""
-    import fnmatch
+    version wrote (no manifest, but every file of one command's signature), not of a name it wrote.
+    An empty list means the folder may be replaced."""
+    from pathlib import PurePosixPath
 
     listed = manifest_files(folder)
     present = [f for f in _files(folder) if f != MANIFEST]
     if listed is not None:
         return [f for f in present if f not in listed]
-    return [f for f in present if not any(fnmatch.fnmatch(f, pattern) for pattern in _LEGACY_NAMES)]
+    if not any(all(name in present for name in signature) for signature in _LEGACY_SIGNATURES):
+        return present  # not a folder estate wrote: every file in it is someone else's
+    # PurePosixPath.match compares path parts, so "maps/plan.html" never matches "maps/2024/plan.html".
+    return [f for f in present if not any(PurePosixPath(f).match(p) and f.count("/") == p.count("/")
+                                          for p in _LEGACY_NAMES)]
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    """``root / rel`` when ``rel`` is a plain relative path that stays inside ``root``; else None."""
+    path = Path(rel)
+    if path.is_absolute() or ".." in path.parts or not rel:
+        return None
+    full = (root / path).resolve()
+    return full if full == root or root in full.parents else None
+
+
+def _busy_ancestor(target: Path) -> Path | None:
+    """An ancestor of ``target`` that another estate run is writing right now (its lock is held)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    for parent in target.parents:
+        lock = parent.parent / f".{parent.name}.lock"
+        if not lock.is_file():
+            continue
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return parent
+        finally:
+            os.close(fd)
+    return None
 
 
 def check_output_folder(target: str | Path, *, start_from: str | Path | None = None) -> None:
@@ -182,6 +226,10 @@ def check_output_folder(target: str | Path, *, start_from: str | Path | None = N
     for parent in t.parents:
         if (parent / MANIFEST).is_file():
             raise EstateError(f"{t} is inside the run folder {parent}; write a run to a folder of its own")
+    busy = _busy_ancestor(t)
+    if busy is not None:
+        raise FolderBusy(f"{t} is inside {busy}, which another estate run is writing; write a run to a folder "
+                         "of its own")
     if t.is_dir() and any(t.iterdir()):
         foreign = foreign_files(t)
         if foreign:
@@ -298,7 +346,10 @@ class OutputFolder:
             os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the run folder follows the umask
             if self.start_from is not None:  # only the files estate wrote there, as its manifest lists them
                 for rel in manifest_files(self.start_from) or {}:
-                    source, copy = self.start_from / rel, stage / rel
+                    source, copy = _inside(self.start_from, rel), _inside(stage, rel)
+                    if source is None or copy is None:
+                        raise EstateError(f"{self.start_from / MANIFEST}: lists {rel!r}, which is not a file of "
+                                          "the folder; is it a manifest estate wrote?")
                     if source.is_file():
                         copy.parent.mkdir(parents=True, exist_ok=True)
                         shutil.copy2(source, copy)
@@ -317,6 +368,12 @@ class OutputFolder:
     def _commit(self) -> None:
         stage, target = self.stage, self.target
         write_manifest(stage, self.command)
+        if target.is_dir():  # files saved into the folder while the run was working are never deleted
+            foreign = foreign_files(target)
+            if foreign:
+                shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+                raise EstateError(f"{target}: files were added to it while the run was working ({shown}); "
+                                  "nothing was replaced. Move them and run again")
         if not target.exists():
             os.rename(stage, target)
         elif not _exchange(stage, target):
@@ -350,7 +407,7 @@ def write_manifest(folder: Path, command: str) -> Path:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
         rel = path.relative_to(folder).as_posix()
         files[rel] = "restricted" if rel.split("/", 1)[0] == RESTRICTED else "shareable"
-    manifest = {"written_by": f"estate {release}", "command": command,
+    manifest = {"written_by": f"estate {release}", "command": command,  # file names only: no local folders
                 "classes": {"restricted": f"files under {RESTRICTED}/: may hold sensitive sites' true locations; "
                                           "for the estates team only",
                             "shareable": "safe to share: nothing in them places a sensitive site within 1 km"},
@@ -365,3 +422,39 @@ def shareable_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     return [folder / rel for rel, kind in manifest["files"].items() if kind == "shareable"]
+
+
+#: Text that marks an HTML file estate wrote (the generator tag; in earlier versions, the vendored-library
+#: comments of a map or the report's byline).
+_HTML_MARKS = (b'name="generator" content="estate"', b"estate vendored:", b"by estate ")
+#: The generator tag every map and report carries.
+GENERATOR_TAG = '<meta name="generator" content="estate">'
+
+
+def check_html_target(path: str | Path) -> None:
+    """Raise :class:`~estate._errors.EstateError` unless estate may write the map or report ``path``.
+
+    It must be an ``.html`` file; inside a run folder, one that folder's manifest lists (a run's own map or
+    report, redrawn); elsewhere, a new file or one estate wrote. Nothing else is ever overwritten.
+    """
+    path = _resolved(path)
+    if path.suffix.lower() != ".html":
+        raise EstateError(f"{path}: maps and reports are HTML files; give a name ending in .html")
+    if path.is_dir():
+        raise EstateError(f"{path} is a folder; give the name of the HTML file to write")
+    for parent in path.parents:
+        if (parent / MANIFEST).is_file():
+            listed = manifest_files(parent) or {}
+            if path.relative_to(parent).as_posix() not in listed:
+                raise EstateError(f"{path} is inside the run folder {parent}, which it is not part of; write it "
+                                  "elsewhere")
+            return
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(262_144)
+        except OSError as exc:
+            raise EstateError(f"{path}: cannot be read ({exc.strerror})") from None
+        if not any(mark in head for mark in _HTML_MARKS):
+            raise EstateError(f"{path} exists and is not a map or report estate wrote; it is never replaced. "
+                              "Give another file name")

@@ -15,7 +15,7 @@ import click
 import pandas as pd
 
 from estate._errors import EstateError
-from estate._io import atomic_path, check_output_folder
+from estate._io import atomic_path, check_html_target, check_output_folder
 from estate.finance.costs import gbp_millions as _gbp_m
 from estate.locate.problem import OBJECTIVES, P_MEDIAN_METHODS
 
@@ -116,7 +116,7 @@ def register_cmd(sources: Path, out_dir: Path) -> None:
     check_output_folder(out_dir)
     start = time.perf_counter()
     click.echo(f"Building the register from {sources}", err=True)
-    with OutputFolder(out_dir, command=f"estate register --sources {sources}") as stage:  # locked from the start
+    with OutputFolder(out_dir, command=f"estate register --sources {sources.name}") as stage:  # locked from the start
         described = load_sources(sources)
         register = build_register(described, progress=_progress)
         write_register_outputs(register, stage)
@@ -208,8 +208,7 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     if maps_dir.exists() and not maps_dir.is_dir():
         raise click.UsageError(f"--maps {maps_dir} is a file; give a folder")
     for name in ("register", "plan", "access"):
-        if (maps_dir / f"{name}.html").is_dir():
-            raise click.UsageError(f"--maps {maps_dir}: {name}.html there is a folder; the map cannot be copied")
+        check_html_target(maps_dir / f"{name}.html")
     click.echo(f"Planning {loaded.name} ({scenario})", err=True)
     try:
         run = run_plan(loaded, out_dir, progress=_progress)
@@ -393,6 +392,7 @@ def map_register_cmd(register_path: Path, out_path: Path) -> None:
     from estate.maps import register_map
     from estate.register.build import read_register
 
+    check_html_target(out_path)
     start = time.perf_counter()
     register = read_register(register_path)
     _progress(f"drawing {len(register.assets):,} assets")
@@ -409,6 +409,7 @@ def _plan_map_cmd(name: str):
     def command(plan_dir: Path, out_path: Path | None) -> None:
         from estate.pipeline import write_maps
 
+        check_html_target(out_path or plan_dir / "maps" / f"{name}.html")
         start = time.perf_counter()
         stats = write_maps(plan_dir, which=(name,), paths={name: out_path} if out_path else None)[name]
         click.echo(f"Wrote {stats.path} ({stats.bytes / 1e6:.1f} MB, {stats.markers:,} markers, "
@@ -437,6 +438,7 @@ def report_cmd(plan_dir: Path, out_path: Path | None) -> None:
     and links to the maps and the workbook."""
     from estate.report import write_report
 
+    check_html_target(out_path or plan_dir / "report.html")
     start = time.perf_counter()
     path = write_report(plan_dir, out_path)
     click.echo(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")

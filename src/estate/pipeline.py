@@ -116,7 +116,7 @@ def run_access(scenario: Scenario, out_dir: str | Path, progress: Progress | Non
     """Build the register and demand, compute travel times, measure today's access, and write
     them into ``out_dir`` (see :func:`write_access`)."""
     say = progress or (lambda _m: None)
-    with OutputFolder(out_dir, command=f"estate access {scenario.path}") as stage:  # locked from the start
+    with OutputFolder(out_dir, command=f"estate access {scenario.path.name}") as stage:  # locked from the start
         run = compute_access(scenario, say)
         say(f"writing {out_dir}")
         write_register_outputs(run.register, stage)
@@ -171,7 +171,7 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Progress | None 
     """
     say = progress or (lambda _m: None)
     out_dir = Path(out_dir)
-    with OutputFolder(out_dir, command=f"estate plan {scenario.path}") as stage:  # locked from the start
+    with OutputFolder(out_dir, command=f"estate plan {scenario.path.name}") as stage:  # locked from the start
         run = compute_access(scenario, say)
         reg = run.register
         plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say)
@@ -290,8 +290,8 @@ def _write_plan(plan: Plan, run: AccessRun, scenario: Scenario, stage: Path, say
     red = run.redaction
     zones = _zones_layer(run.demand, run.today, plan.after)
     _write_gpkg(stage / RESTRICTED / "plan.gpkg", plan.assets, plan.moves, zones)
-    (stage / RESTRICTED / "run.json").write_text(json.dumps({"scenario_file": str(scenario.path)}, indent=2) + "\n",
-                                                 encoding="utf-8")
+    record = {"scenario_file": str(scenario.path), "model": plan.summary.get("model", {})}
+    (stage / RESTRICTED / "run.json").write_text(json.dumps(_jsonable(record), indent=2) + "\n", encoding="utf-8")
     assets = red.assets(plan.assets, plan.occupiers)
     _write_gpkg(stage / "plan.gpkg", assets, red.moves(plan.moves), red.zones(zones))
     standards = {s.code: (s.standard.share if s.standard is not None else None) for s in scenario.services}
@@ -331,7 +331,7 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
     if not plan_dir.is_dir():
         raise EstateError(f"{plan_dir}: not a folder; PLAN_DIR must hold the outputs of `estate plan`")
     target = Path(out_dir) if out_dir is not None else plan_dir
-    with OutputFolder(target, command=f"estate finance {plan_dir} --scenario {scenario.path}",
+    with OutputFolder(target, command=f"estate finance --scenario {scenario.path.name}",
                       start_from=plan_dir) as stage:
         say(f"reading the plan in {plan_dir}")
         true = _read_layers(plan_dir / RESTRICTED / "plan.gpkg", ("assets", "moves"))

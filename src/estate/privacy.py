@@ -49,6 +49,15 @@ WITHHELD_ID = "withheld-"
 WITHHELD_END = "withheld"
 #: Asset columns that identify or place a site; blanked for sensitive sites.
 IDENTIFYING_COLUMNS = ("address", "locality", "postcode", "uprn", "source_file", "source_row", "merged_from")
+#: The model statistics a shareable summary keeps: counts that do not depend on where any site is (the
+#: numbers of team-building options, rows and columns count the buildings within reach of each team's
+#: home, a confidential one's included, so they stay in ``restricted/run.json``).
+SHARED_MODEL_KEYS = ("buildings_free", "buildings_forced_keep", "buildings_must_exit", "movable_teams")
+#: Columns of a move a shareable table keeps (the others are the model's own, such as a team's source row).
+SHARED_MOVE_COLUMNS = ("occupier_id", "team", "partner", "service", "fte", "need_m2", "from_asset_id",
+                       "to_asset_id", "distance_km", "costed_km", "move_year", "financial_year", "in_horizon",
+                       "relocation_gbp", "ict_gbp", "fit_out_gbp", "excess_travel_gbp", "optimism_bias_gbp",
+                       "move_cost_gbp", "geometry")
 #: Candidate rounding steps for aggregate shares touched by sensitive sites.
 _STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
 #: A rounded share hides the zones only sensitive sites reach among at least this many zones' worth of
@@ -199,7 +208,9 @@ class Redaction:
     # -- moves ----------------------------------------------------------------
     def moves(self, moves: pd.DataFrame) -> pd.DataFrame:
         """Moves with a sensitive end folded into one row per partner and year (no geometry,
-        destination or distance; FTE, floor area and costs summed)."""
+        destination or distance; FTE, floor area and costs summed); only the columns of
+        :data:`SHARED_MOVE_COLUMNS` are kept."""
+        moves = moves[[c for c in moves.columns if c in SHARED_MOVE_COLUMNS]]
         if moves.empty or not self.pseudonym:
             return moves
         ends = moves["from_asset_id"].isin(self.pseudonym) | moves["to_asset_id"].isin(self.pseudonym)
@@ -262,9 +273,9 @@ class Redaction:
 
     def programme(self, prog):
         """A shareable copy of a costed :class:`~estate.finance.programme.Programme` (same totals)."""
-        if not self.pseudonym:
-            return prog
         moves = self.moves(prog.moves)
+        if not self.pseudonym:
+            return replace(prog, moves=moves)
         if "from_asset_id" in moves:
             moves = moves.assign(from_asset_id=self.ids_in(moves["from_asset_id"]),
                                  to_asset_id=self.ids_in(moves["to_asset_id"]))
@@ -314,6 +325,8 @@ class Redaction:
         out = self.deep_text(summary)
         if out.get("scenario_file"):
             out["scenario_file"] = Path(out["scenario_file"]).name
+        if isinstance(out.get("model"), dict):  # the model's size counts each team's reachable buildings
+            out["model"] = {k: v for k, v in out["model"].items() if k in SHARED_MODEL_KEYS}
         access = out.get("access", {})
         names = {}
         for code in self.services & set(access):

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from estate._errors import EstateError  # noqa: E402
-from estate._io import atomic_path  # noqa: E402
+from estate._io import GENERATOR_TAG, atomic_path  # noqa: E402
 from estate.finance import gbp_millions as _m  # noqa: E402
 from estate.plan import headline_figures  # noqa: E402
 
@@ -156,7 +156,8 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
     plan_settings = s.get("plan_settings", {})
 
     parts = [
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Estate plan report: {_e(s['scenario'])}"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>{GENERATOR_TAG}"
+        f"<title>Estate plan report: {_e(s['scenario'])}"
         f"</title><style>{_CSS}</style></head><body>",
         f"<h1>Estate plan: {_e(s['scenario'])}</h1>",
         f"<div class='muted'>Written {date.today():%d %B %Y} by estate for scenario {_e(s['scenario'])}. "

@@ -451,8 +451,15 @@ def load_scenario(path: str | Path) -> Scenario:
             asset_types=r.texts(table, "asset_types", where, choices=schema.ASSET_TYPES),
             standard=_standard(r, table.get("standard"), f"{where}.standard", speeds),
         )
-        service = replace(service, sensitive=bool(set(service.services) & set(privacy.sensitive_services)
-                                                  or set(service.asset_types) & set(privacy.sensitive_asset_types)))
+        hidden = (set(service.services) & set(privacy.sensitive_services)) | (
+            set(service.asset_types) & set(privacy.sensitive_asset_types))
+        public = (set(service.services) - set(privacy.sensitive_services)) | (
+            set(service.asset_types) - set(privacy.sensitive_asset_types))
+        if hidden and public:
+            r.fail(where, f"mixes sensitive ({', '.join(sorted(hidden))}) and public ({', '.join(sorted(public))}) "
+                   "services or asset types; a sensitive service's figures are never shared, so describe its "
+                   "public part as a service of its own")
+        service = replace(service, sensitive=bool(hidden))
         if not service.services and not service.asset_types:
             r.fail(where, "say what delivers the service: services = [...] and/or asset_types = [...]")
         services.append(service)

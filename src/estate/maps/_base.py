@@ -37,7 +37,7 @@ from folium.plugins import Fullscreen, MarkerCluster, Search
 from folium.template import Template
 from folium.utilities import camelize
 
-from estate._io import atomic_path
+from estate._io import GENERATOR_TAG, atomic_path
 from estate.register.schema import BNG, FALSE_WORDS, WGS84
 
 
@@ -305,6 +305,7 @@ def _base_map(title: str, lat: np.ndarray, lon: np.ndarray) -> folium.Map:
     fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.get_root().title = _escape_text(title)
     fmap.get_root().header.add_child(Element(_POPUP_CSS), name="estate_popup_css")
+    fmap.get_root().header.add_child(Element(GENERATOR_TAG), name="estate_generator")
     if len(lat):
         bounds = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
         fmap.fit_bounds(bounds, max_zoom=_FIT_MAX_ZOOM)

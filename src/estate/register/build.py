@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from scipy.spatial import cKDTree
 
 from estate._errors import SourceError, SourceErrors
 from estate._io import write_csv
@@ -106,6 +107,31 @@ def _partner_occupiers(p: PartnerSource, sources: Sources, log: IssueLog, files:
     occ["source_row"] = occ["_row"]
     ok = ~occ["_row"].isin(log.rejected_rows(p.code, "occupiers"))
     return occ.loc[ok], len(occ)
+
+
+def sensitive_neighbours(assets: pd.DataFrame, sensitive: pd.Series, distance_m: float
+                         ) -> tuple[pd.Series, pd.Series]:
+    """Records within ``distance_m`` (the shared-site radius) of a sensitive site, and why.
+
+    Another partner's record of the same building under another name or UPRN is not merged with it,
+    and would be shared at the sensitive site's exact place; so every such neighbour is treated as
+    sensitive too, with a warning naming the site, for the estates team to check.
+    """
+    near = pd.Series(False, index=assets.index)
+    reason = pd.Series("", index=assets.index, dtype=object)
+    hidden = np.flatnonzero(sensitive.to_numpy())
+    if not len(hidden) or distance_m <= 0:
+        return near, reason
+    xy = assets[["easting_m", "northing_m"]].to_numpy(float)
+    tree = cKDTree(xy[hidden])
+    d, k = tree.query(xy, distance_upper_bound=distance_m)
+    hit = np.isfinite(d) & ~sensitive.to_numpy()
+    near[hit] = True
+    ids = assets["asset_id"].to_numpy()[hidden]
+    reason[hit] = [f"it lies {dist:.0f} m from the sensitive site {ids[j]}, and may be another record of the same "
+                   "building (if it is not, its own partner can say so by moving it to its true place)"
+                   for dist, j in zip(d[hit], k[hit])]
+    return near, reason
 
 
 def mark_sensitive(assets: pd.DataFrame, asset_types: tuple[str, ...], services: tuple[str, ...]
@@ -221,6 +247,8 @@ def build_register(sources: Sources, progress: Callable[[str], None] | None = No
     joined = [lst | served.get(a, set()) for a, lst in zip(assets["asset_id"], listed)]
     assets["services"] = [";".join(sorted(s)) if s else None for s in joined]
     sensitive, why = mark_sensitive(assets, sensitive_asset_types, sensitive_services)
+    near, near_why = sensitive_neighbours(assets, sensitive, sources.settings.dedupe_distance_m)
+    sensitive, why = sensitive | near, why.where(~near, near_why)
     assets["sensitive"] = sensitive.to_numpy()
     occupiers["confidential"] = occupiers["asset_id"].isin(set(assets.loc[sensitive.to_numpy(), "asset_id"]))
     made = why != ""
