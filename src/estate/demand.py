@@ -14,7 +14,7 @@ zone's ``geometry``. Rejected zones and repaired geometries are reported in
 
 from __future__ import annotations
 
-import warnings
+import warnings as _warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +102,8 @@ def load_zones(path: str | Path, *, zone_id: str = "zone_id", population: str = 
     path = Path(path)
     try:
         require_file(path, "demand zones")
-        with warnings.catch_warnings():  # NaN coordinates warn as they are read; such zones are rejected below
-            warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
+        with _warnings.catch_warnings():  # NaN coordinates warn as they are read; such zones are rejected below
+            _warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
             gdf = pyogrio.read_dataframe(path, layer=layer)
     except SourceError as exc:
         raise SourceErrors([exc]) from None
