@@ -209,14 +209,13 @@ def _busy_ancestor(target: Path) -> Path | None:
     return None
 
 
-def check_output_folder(target: str | Path, *, start_from: str | Path | None = None) -> None:
+def check_output_folder(target: str | Path) -> None:
     """Raise :class:`~estate._errors.EstateError` unless ``target`` can take a run's outputs.
 
     It must not be a file, nor lie inside another run folder, nor hold files estate did not write
     (those are never deleted: the folder is refused, naming them), and it must be possible to write
-    where it is. Commands call it before their long work, so a wrong ``--out`` fails at once.
-    ``start_from`` is accepted for symmetry with :class:`OutputFolder` (a folder rewritten in place
-    is checked like any other).
+    where it is. Commands call it before their long work, so a wrong ``--out`` fails at once; a folder
+    rewritten in place (``estate finance``) is checked like any other.
     """
     t = _resolved(target)
     if any(ord(c) < 32 for c in str(t)):
@@ -336,7 +335,7 @@ class OutputFolder:
 
     def __enter__(self) -> Path:
         t = self.target
-        check_output_folder(t, start_from=self.start_from)
+        check_output_folder(t)
         t.parent.mkdir(parents=True, exist_ok=True)
         self._acquire()
         try:

@@ -305,7 +305,7 @@ def finance_cmd(plan_dir: Path, scenario_path: Path | None, out_dir: Path | None
             raise click.UsageError(f"{record} names no scenario; pass --scenario FILE")
         scenario_path = Path(recorded)
     _check_scenario_path(scenario_path)
-    check_output_folder(out_dir or plan_dir, start_from=plan_dir)
+    check_output_folder(out_dir or plan_dir)
     start = time.perf_counter()
     scenario = load_scenario(scenario_path)
     prog, _ = recost_plan(plan_dir, scenario, out_dir, progress=_progress)

@@ -118,11 +118,6 @@ class Redaction:
         return cls(pseudonym=pseudonym, teams=teams, services=frozenset(s.code for s in services if s.sensitive),
                    step=step)
 
-    @property
-    def ids(self) -> set[str]:
-        """The true ids of the sensitive assets."""
-        return set(self.pseudonym)
-
     def __bool__(self) -> bool:
         return bool(self.pseudonym)
 

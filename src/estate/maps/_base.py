@@ -147,6 +147,16 @@ def _split_sensitive(
     return frame.loc[~sensitive & located].reset_index(drop=True), int(sensitive.sum())
 
 
+def _is_true(value: object) -> bool:
+    """A flag as read back from a GeoPackage (bool, numpy bool or 0/1); NaN and None are false."""
+    return isinstance(value, (bool, np.bool_, int, np.integer)) and bool(value)
+
+
+def _estimated_note(flags: Iterable[object]) -> list[str]:
+    """" (estimated)" for each running cost that is a benchmark estimate, "" for the others."""
+    return [" (estimated)" if _is_true(f) else "" for f in flags]
+
+
 def _latlon(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and longitude (WGS84 degrees) of each row's point (or representative point)."""
     if frame.empty:

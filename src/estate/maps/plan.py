@@ -18,7 +18,8 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from estate.maps._base import (MapStats, _add_box, _base_map, _complete, _escape_text, _latlon, _script_json,
+from estate.maps._base import (MapStats, _add_box, _base_map, _complete, _escape_text, _estimated_note, _latlon,
+                               _script_json,
                                _split_sensitive)
 from estate.plan import headline_figures
 
@@ -49,11 +50,6 @@ def _svg(shape: str, colour: str, size: int = 14) -> str:
             f'<g fill="{colour}" fill-opacity="0.9" stroke="#222" stroke-width="1">{body}</g></svg>')
 
 
-def _true(value: object) -> bool:
-    """A flag read back from a GeoPackage (bool, numpy bool or 0/1); NaN and None are false."""
-    return isinstance(value, (bool, np.bool_, int, np.integer)) and bool(value)
-
-
 def _money(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"£{value:,.0f}"
 
@@ -71,7 +67,7 @@ def _popups(shown: pd.DataFrame, moves: pd.DataFrame, disposals: pd.DataFrame | 
                 ("Type", str(row.asset_type).replace("_", " ")), ("Tenure", row.tenure),
                 ("Floor area", f"{row.gia_m2:,.0f} m²"),
                 ("Running cost", _money(row.running_cost_gbp) + "/yr"
-                 + (" (estimated)" if _true(getattr(row, "running_cost_estimated", False)) else ""))]
+                 + _estimated_note([getattr(row, "running_cost_estimated", False)])[0])]
         if row.decision == "dispose":
             rows.append(("Exit year", row.exit_year or "–"))
             if d is not None and row.asset_id in d.index:

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from estate.maps._base import (_MARKER_STYLE, _NO_DATA_COLOUR, MapStats, _area, _base_map, _CircleMarkerCluster,
-                               _codes, _colours, _complete, _cost_colormap, _cost_per_m2, _escape, _escape_text,
+                               _codes, _colours, _complete, _cost_colormap, _cost_per_m2, _escape, _escape_text, _estimated_note,
                                _latlon, _money, _radius_px, _size_legend_html, _split_sensitive, _step_legend_html,
                                _swatch_css)
 
@@ -101,13 +100,6 @@ def register_map(
 
 
 
-def _estimated(frame: pd.DataFrame) -> pd.Series:
-    """" (estimated)" where the running cost is a benchmark estimate, else ""."""
-    flag = frame["running_cost_estimated"] if "running_cost_estimated" in frame else pd.Series(False, index=frame.index)
-    return pd.Series([" (estimated)" if isinstance(f, (bool, np.bool_)) and f else "" for f in flag],
-                     index=frame.index, dtype=object)
-
-
 def _asset_popup_fields(frame: pd.DataFrame, cost_per_m2: pd.Series) -> pd.DataFrame:
     """Escaped, formatted popup values per asset; columns are the row labels."""
     return pd.DataFrame(
@@ -117,7 +109,8 @@ def _asset_popup_fields(frame: pd.DataFrame, cost_per_m2: pd.Series) -> pd.DataF
             "Type": _codes(frame["asset_type"]),
             "Tenure": _codes(frame["tenure"]),
             "GIA": _area(frame["gia_m2"]),
-            "Running cost": _money(frame["running_cost_gbp"], "/yr") + _estimated(frame),
+            "Running cost": _money(frame["running_cost_gbp"], "/yr") + pd.Series(_estimated_note(
+                frame.get("running_cost_estimated", pd.Series(False, index=frame.index))), index=frame.index),
             "Cost per m²": _money(cost_per_m2, "/m²/yr"),
             "Market value": _money(frame["market_value_gbp"]),
             "Backlog": _money(frame["backlog_maintenance_gbp"]),

@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 from estate._errors import SourceError
 from estate._io import atomic_path, require_file
 from estate.register import schema
-from estate.register.ingest import parse_postcode, parse_uprn
+from estate.register.ingest import parse_number, parse_postcode, parse_uprn, text_cells
 from estate.register.sources import Location, RegisterSettings
 from estate.register.validate import Context, IssueLog, reject_where, warn_where
 
@@ -292,11 +292,6 @@ def land_region(easting_m: np.ndarray, northing_m: np.ndarray, tolerance_m: floa
     return region
 
 
-def on_land(easting_m: np.ndarray, northing_m: np.ndarray, tolerance_m: float) -> np.ndarray:
-    """True where a BNG point is on land (of any region), or within ``tolerance_m`` of land."""
-    return land_region(easting_m, northing_m, tolerance_m) > 0
-
-
 _gb_tree = None
 
 
@@ -328,11 +323,10 @@ _DMS = re.compile(r"[°º'′\"″]|^\s*-?\d+\s+\d+(?:\s+\d+(?:\.\d*)?)?\s*[NSEW
 
 def _coordinates(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """A coordinate column as (finite number or NaN, blank mask, written-in-degrees-minutes mask)."""
-    text = raw.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-    plain = text.fillna("")
+    plain = text_cells(raw).fillna("")
     blank = plain.str.lower().isin(BLANK_WORDS)
-    number = pd.to_numeric(plain.str.replace(",", "", regex=False), errors="coerce").astype(float)
-    number = number.where(np.isfinite(number))
+    number, unreadable = parse_number(raw)
+    number = number.where(~unreadable)
     dms = ~blank & number.isna() & plain.str.contains(_DMS)
     return number, blank, dms
 

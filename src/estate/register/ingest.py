@@ -348,7 +348,7 @@ def _blank_cells(s: pd.Series) -> pd.Series:
 
 def _joined(frame: pd.DataFrame, columns: tuple[str, ...], sep: str) -> pd.Series:
     """Several columns' trimmed, non-blank texts joined with ``sep`` (None when all are blank)."""
-    parts = [_text(frame[c]) for c in columns]
+    parts = [text_cells(frame[c]) for c in columns]
     out = []
     for values in zip(*parts):
         kept = [v for v in values if v is not None]
@@ -449,7 +449,7 @@ def _cell(value: object) -> str | None:
     return text or None
 
 
-def _text(raw: pd.Series) -> pd.Series:
+def text_cells(raw: pd.Series) -> pd.Series:
     """Cells as trimmed text in an object Series, blanks as None."""
     return pd.Series([_cell(v) for v in raw], index=raw.index, dtype=object)
 
@@ -459,7 +459,7 @@ def parse_area(raw: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
 
     A unit written in the cell wins; bare numbers are in ``unit`` (m2 | sqft).
     """
-    text = _text(raw)
+    text = text_cells(raw)
     blank = text.isna()
     parts = text.fillna("").str.replace(",", "", regex=False).str.extract(_AREA_RE)
     number = pd.to_numeric(parts["num"], errors="coerce")
@@ -474,7 +474,7 @@ def parse_money(raw: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
 
     A ``k``/``m``/``bn`` written in the cell wins; bare numbers are in ``unit``.
     """
-    text = _text(raw)
+    text = text_cells(raw)
     blank = text.isna()
     s = text.fillna("").str.replace(r"[£,\s]|GBP", "", regex=True, case=False)
     negative = s.str.match(r"^\(.*\)$")
@@ -489,7 +489,7 @@ def parse_money(raw: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
 
 def parse_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Plain finite numbers, thousands separators allowed (``nan``, ``inf`` and overflowing values are unreadable)."""
-    text = _text(raw)
+    text = text_cells(raw)
     number = pd.to_numeric(text.fillna("").str.replace(",", "", regex=False), errors="coerce").astype(float)
     return number, text.notna() & ~np.isfinite(number)
 
@@ -497,7 +497,7 @@ def parse_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_date(raw: pd.Series, date_format: str) -> tuple[pd.Series, pd.Series]:
     """Dates from Excel date cells or text in ``date_format``."""
     is_date = raw.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp)))
-    text = _text(raw.where(~is_date, None))
+    text = text_cells(raw.where(~is_date, None))
     parsed = pd.to_datetime(text, format=date_format, errors="coerce")
     native = pd.to_datetime(raw.where(is_date, None), errors="coerce")
     value = native.where(is_date, parsed).dt.normalize()
@@ -506,14 +506,14 @@ def parse_date(raw: pd.Series, date_format: str) -> tuple[pd.Series, pd.Series]:
 
 def parse_flag(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Booleans from yes/no words; blank is false."""
-    text = _text(raw).fillna("").str.lower()
+    text = text_cells(raw).fillna("").str.lower()
     true, false = text.isin(schema.TRUE_WORDS), text.isin(schema.FALSE_WORDS)
     return true, ~(true | false)
 
 
 def parse_vocab(raw: pd.Series, vocab: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
     """Canonical codes, matched case-insensitively."""
-    text = _text(raw)
+    text = text_cells(raw)
     lookup = {v.lower(): v for v in vocab}
     value = text.str.lower().map(lookup)
     return value.astype(object), text.notna() & value.isna()
@@ -521,7 +521,7 @@ def parse_vocab(raw: pd.Series, vocab: tuple[str, ...]) -> tuple[pd.Series, pd.S
 
 def parse_postcode(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """UK postcodes normalised to ``OUT IN`` form (``CH1 2HS``)."""
-    squashed = _text(raw).str.upper().str.replace(r"\s+", "", regex=True)
+    squashed = text_cells(raw).str.upper().str.replace(r"\s+", "", regex=True)
     ok = squashed.str.match(_POSTCODE_RE).fillna(False).astype(bool)
     value = (squashed.str[:-3] + " " + squashed.str[-3:]).where(ok)
     return value.astype(object), squashed.notna() & ~ok
@@ -529,7 +529,7 @@ def parse_postcode(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_uprn(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Unique Property Reference Numbers: 1 to 12 digits, kept as text."""
-    text = _text(raw)
+    text = text_cells(raw)
     ok = text.str.fullmatch(r"\d{1,12}").fillna(False).astype(bool)
     value = text.str.lstrip("0").where(ok)
     return value.astype(object), text.notna() & ~ok
@@ -544,7 +544,7 @@ def parse_list(raw: pd.Series, vocab: tuple[str, ...]) -> tuple[pd.Series, pd.Se
         items = [t.strip().lower() for t in re.split(r"[;,]", str(cell)) if t.strip()]
         codes = [lookup.get(t) for t in items]
         return ";".join(sorted({c for c in codes if c})) or None, any(c is None for c in codes)
-    pairs = _text(raw).map(one)
+    pairs = text_cells(raw).map(one)
     return pairs.map(lambda p: p[0]).astype(object), pairs.map(lambda p: p[1]).astype(bool)
 
 
@@ -584,7 +584,7 @@ def _parse(kind: str, field_name: str, cells: pd.Series, source: TableSource) ->
         return parse_uprn(cells)
     if kind == "list":
         return parse_list(cells, schema.SERVICES)
-    return _text(cells), pd.Series(False, index=cells.index)
+    return text_cells(cells), pd.Series(False, index=cells.index)
 
 
 #: Characters that never belong in a register's text: C0 controls other than tab and line breaks.
@@ -626,7 +626,7 @@ def parse_table(raw: RawTable, source: TableSource, log: IssueLog, ctx: Context,
             continue
         raw_values = frame[field_name]
         cells = raw_values
-        text = _text(cells)
+        text = text_cells(cells)
         control = text.fillna("").str.contains(_CONTROL)
         reject_where(log, ctx, out, control, field_name,
                      "contains a control character (such as NUL): is the file damaged or binary?",
@@ -641,7 +641,7 @@ def parse_table(raw: RawTable, source: TableSource, log: IssueLog, ctx: Context,
         estimate = spec.estimated_when_blank and field_name in ESTIMABLE_FIELDS
         if spec.blank is not None and spec.blank != ESTIMATE:
             cells = cells.where(text.notna(), spec.blank)
-            text = _text(cells)
+            text = text_cells(cells)
         mapping = source.values.get(field_name)
         if mapping and kind != "list":
             key = text.str.lower()
