@@ -68,12 +68,15 @@ def test_one_disposal_cash_flows_match_the_exit_value():
     by_year = flows.groupby(["year", "category"])["gbp"].sum()
     assert by_year[(2, "capital_receipt")] == pytest.approx(490_000)  # exit year 1 + 18 months → year 2
     assert by_year[(1, "backlog_avoided")] == 20_000
-    assert by_year[(1, "double_running")] == -2_500  # 3 months of £10,000 a year
+    assert by_year[(1, "double_running")] == pytest.approx(-2_500 * (1 + fin.optimism_bias))  # 3 months of £10,000, with OB
     assert (flows["category"] == "running_cost_saving").sum() == 9
     assert npv_gbp(flows) == pytest.approx(opt.loc[0, "exit_value_pv_gbp"])
     assert set(flows["financial_year"]) >= {"2028/29", "2036/37"}
     assert prog.summary["annual_saving_gbp"] == 10_000
-    assert prog.summary["cashable_savings_gbp"] == 9 * 10_000 - 2_500
+    assert prog.summary["cashable_savings_gbp"] == pytest.approx(9 * 10_000 - 3_000)
+    # Selling the freehold forgoes its market value at the end of the horizon (year 10, "end 2036/37").
+    assert by_year[(10, "residual_value")] == -500_000
+    assert prog.summary["residual_value_forgone_pv_gbp"] == pytest.approx(500_000 / 1.035 ** 10)
 
 
 def test_payback_in_year_four():
@@ -117,8 +120,13 @@ def _moves(*rows: tuple) -> pd.DataFrame:
 def test_one_freehold_disposal():
     fin = replace(FIN, double_running_months=0.0)
     prog = cost_programme(_estate({"running_cost_gbp": 10_000.0, "market_value_gbp": 500_000.0}), NO_MOVES, fin)
-    by_hand = 10_000 * sum(1.035 ** -t for t in range(1, 10)) + 500_000 * 0.98 / 1.035
+    # Running costs saved in years 1-9, the net receipt in year 1, less the freehold's market value at
+    # the end of year 9 (discounted 10 years), which keeping it would have held (Green Book residual value).
+    by_hand = 10_000 * sum(1.035 ** -t for t in range(1, 10)) + 500_000 * 0.98 / 1.035 - 500_000 / 1.035 ** 10
     assert prog.summary["npv_gbp"] == pytest.approx(by_hand, abs=0.005)
+    none = cost_programme(_estate({"running_cost_gbp": 10_000.0, "market_value_gbp": 500_000.0}), NO_MOVES,
+                          replace(fin, residual_value="none"))
+    assert none.summary["npv_gbp"] == pytest.approx(by_hand + 500_000 / 1.035 ** 10, abs=0.005)
     assert prog.summary["payback_year"] == "2028/29"
     assert prog.summary["capital_receipts_gbp"] == pytest.approx(490_000)
     assert prog.disposals.loc[0, "financial_year"] == "2028/29"
@@ -143,7 +151,11 @@ HUB_ESTATE = _estate({"asset_id": "X", "partner": "A", "running_cost_gbp": 30_00
                      {"asset_id": "Y", "partner": "B", "running_cost_gbp": 40_000.0, "market_value_gbp": 300_000.0},
                      {"asset_id": "H", "partner": "A", "decision": "hub"})
 HUB_MOVES = _moves(("TA", "A", 10.0, 64.0, "X", "H", 1.0), ("TB", "B", 20.0, 128.0, "Y", "H", 2.0))
-HUB_FIN = replace(FIN, discount_rate=0.0, double_running_months=0.0)
+# No residual values, new-space costs or occupancy charges here (they have tests of their own); the
+# excess-travel allowance is £15 per FTE-km a year for 4 years, £60 in all.
+HUB_FIN = replace(FIN, discount_rate=0.0, double_running_months=0.0, residual_value="none",
+                  new_space_running_gbp_per_m2=0.0, occupancy_charge_gbp_per_m2=0.0,
+                  excess_travel_gbp_per_fte_km=15.0, excess_travel_years=4)
 A_OWN = 30_000 * 9 + 200_000 * 0.98 - 57_600  # 408,400
 B_OWN = 40_000 * 9 + 300_000 * 0.98 - ((2500 * 20 + 350 * 128 + 60 * 20 * 2) * 1.2)  # 537,360
 
@@ -156,7 +168,7 @@ def test_moves_into_a_hub_shared_by_two_partners_and_the_ledger():
     own = prog.ledger.set_index("partner")
     assert own.loc["A", "own_net_pv_gbp"] == pytest.approx(A_OWN)
     assert own.loc["B", "own_net_pv_gbp"] == pytest.approx(B_OWN)
-    assert (own["transfer_pv_gbp"] == 0).all() and (own["position"] == "gains").all()
+    assert (own["transfer_pv_gbp"] == 0).all() and (own["position"] == "net benefit").all()
 
     pro = cost_programme(HUB_ESTATE, HUB_MOVES, replace(HUB_FIN, sharing_rule="pro-rata")).ledger.set_index("partner")
     total = A_OWN + B_OWN
@@ -175,7 +187,7 @@ def test_a_programme_that_pays_back_in_year_four():
     # cumulative −25k, −15k, −5k, +5k → payback in year 4 (2031/32).
     fin = replace(FIN, discount_rate=0.0, double_running_months=0.0, optimism_bias=0.0,
                   relocation_gbp_per_fte=3_000.0, ict_gbp_per_fte=500.0, fit_out_gbp_per_m2=0.0,
-                  excess_travel_gbp_per_fte_km=0.0)
+                  excess_travel_gbp_per_fte_km=0.0, new_space_running_gbp_per_m2=0.0)
     assets = _estate({"asset_id": "L", "tenure": "licence", "running_cost_gbp": 10_000.0},
                      {"asset_id": "H", "decision": "keep"})
     prog = cost_programme(assets, _moves(("T", "P", 10.0, 64.0, "L", "H", 3.0)), fin)
@@ -199,7 +211,7 @@ def test_a_cap_on_moves_a_year_phases_disposals_later():
 
 
 def test_sensitivity_moves_the_npv_by_the_stated_amounts():
-    fin = replace(FIN, double_running_months=0.0)
+    fin = replace(FIN, double_running_months=0.0, residual_value="none")
     prog = cost_programme(_estate({"running_cost_gbp": 10_000.0, "market_value_gbp": 500_000.0}), NO_MOVES, fin)
     t = prog.sensitivity.set_index("assumption")
     receipt_pv = 490_000 / 1.035
@@ -213,7 +225,8 @@ def test_sensitivity_moves_the_npv_by_the_stated_amounts():
     # A marginal programme turns negative when one-off costs run 50% over.
     marginal = cost_programme(_estate({"asset_id": "L", "tenure": "licence", "running_cost_gbp": 10_000.0},
                                       {"asset_id": "H", "decision": "keep"}),
-                              _moves(("T", "P", 12.0, 60.0, "L", "H", 1.0)), fin)
+                              _moves(("T", "P", 12.0, 60.0, "L", "H", 1.0)),
+                              replace(fin, new_space_running_gbp_per_m2=0.0))
     assert marginal.summary["npv_gbp"] > 0 and marginal.summary["npv_turns_negative"]
 
 
@@ -223,7 +236,7 @@ def test_workbook_totals_are_live_formulas_equal_to_the_costing(tmp_path):
 
     from estate.finance.workbook import write_workbook
 
-    prog = cost_programme(HUB_ESTATE, HUB_MOVES, replace(FIN, sharing_rule="pro-rata", double_running_months=3.0))
+    prog = cost_programme(HUB_ESTATE, HUB_MOVES, replace(HUB_FIN, sharing_rule="pro-rata", double_running_months=3.0))
     path = tmp_path / "programme.xlsx"
     write_workbook(prog, path, scenario="hand")
     wb = load_workbook(path)
@@ -255,3 +268,47 @@ def test_workbook_totals_are_live_formulas_equal_to_the_costing(tmp_path):
             ref = r[header.index(column)].coordinate
             assert str(r[header.index(column)].value).startswith("=")
             assert cell("Partner ledger", ref) == pytest.approx(expect[column], abs=0.01), (partner, column)
+
+
+def test_a_guest_pays_its_host_and_the_host_pays_for_the_space_and_the_reopening():
+    # Partner A sells X and moves its team (10 FTE, 64 m², 1 km) into H, partner B's building, empty today.
+    fin = replace(FIN, discount_rate=0.0, double_running_months=0.0, optimism_bias=0.0, residual_value="none",
+                  relocation_gbp_per_fte=1_500.0, ict_gbp_per_fte=1_000.0, fit_out_gbp_per_m2=350.0,
+                  excess_travel_gbp_per_fte_km=15.0, excess_travel_years=4, new_space_running_gbp_per_m2=40.0,
+                  reopening_gbp_per_m2=30.0, occupancy_charge_gbp_per_m2=150.0)
+    assets = _estate({"asset_id": "X", "partner": "A", "running_cost_gbp": 30_000.0, "market_value_gbp": 200_000.0,
+                      "teams_before": 1},
+                     {"asset_id": "H", "partner": "B", "decision": "keep", "gia_m2": 200.0, "teams_before": 0})
+    prog = cost_programme(assets, _moves(("TA", "A", 10.0, 64.0, "X", "H", 1.0)), fin)
+    lines = prog.flows.groupby(["category", "partner"])["gbp"].sum()
+    assert lines[("move_cost", "A")] == pytest.approx(-(15_000 + 10_000 + 22_400))  # in year 1
+    assert lines[("excess_travel", "A")] == pytest.approx(-15 * 10 * 1 * 4)  # £150 a year, years 1-4
+    assert lines[("new_space_running", "B")] == pytest.approx(-40 * 64 * 9)  # the host runs 64 m² more, years 1-9
+    assert lines[("reopening_cost", "B")] == pytest.approx(-200 * 30)  # once, in year 1
+    assert lines[("occupancy_charge", "A")] == pytest.approx(-150 * 64 * 9)  # the guest pays its host
+    assert lines[("occupancy_charge", "B")] == pytest.approx(150 * 64 * 9)
+    own = prog.ledger.set_index("partner")["own_net_pv_gbp"]
+    assert own["A"] == pytest.approx(270_000 + 196_000 - 47_400 - 600 - 86_400)  # 331,600
+    assert own["B"] == pytest.approx(-23_040 - 6_000 + 86_400)  # 57,360: the host no longer carries its guest
+    # Charges are transfers: the partnership's NPV is the same without them.
+    free = cost_programme(assets, _moves(("TA", "A", 10.0, 64.0, "X", "H", 1.0)),
+                          replace(fin, occupancy_charge_gbp_per_m2=0.0))
+    assert prog.summary["npv_gbp"] == pytest.approx(free.summary["npv_gbp"]) == pytest.approx(388_960)
+    assert prog.summary["buildings_reopened"] == 1
+    assert prog.summary["occupancy_charges_gbp_a_year"] == pytest.approx(9_600)
+    assert prog.moves["reopens"].tolist() == [True]
+
+
+def test_excess_travel_stops_at_the_horizon_and_its_present_value_matches_the_lines():
+    from estate.finance.costs import move_cost_pv_gbp
+
+    fin = replace(FIN, excess_travel_gbp_per_fte_km=10.0, excess_travel_years=4)
+    # A move in year 8 of 10 pays the allowance in years 8 and 9 only.
+    assets = _estate({"asset_id": "L", "tenure": "leasehold", "lease_break_date": pd.Timestamp("2035-04-01"),
+                      "running_cost_gbp": 1_000.0}, {"asset_id": "H", "decision": "keep"})
+    prog = cost_programme(assets, _moves(("T", "P", 2.0, 16.0, "L", "H", 5.0)), fin)
+    travel = prog.flows[prog.flows["category"] == "excess_travel"]
+    assert travel["year"].tolist() == [8, 9]
+    assert travel["gbp"].tolist() == pytest.approx([-10 * 2 * 5 * 1.2] * 2)
+    move_pv = -prog.flows.loc[prog.flows["category"].isin(["move_cost", "excess_travel"]), "pv_gbp"].sum()
+    assert move_cost_pv_gbp(2.0, 16.0, 5.0, 8, fin) == pytest.approx(move_pv)

@@ -148,6 +148,7 @@ class PlanSettings:
 
 #: How the partner ledger shares a programme's receipts and costs.
 SHARING_RULES = ("none", "pro-rata", "pooled")
+RESIDUAL_METHODS = ("market_value", "none")
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class Sensitivity:
     receipts: tuple[float, float] = (-0.3, 0.1)
     one_off_costs: tuple[float, float] = (-0.2, 0.5)
     running_cost_saving: tuple[float, float] = (-0.2, 0.1)
+    residual_value: tuple[float, float] = (-0.3, 0.3)
     discount_rate: tuple[float, float] = (0.015, 0.06)
 
 
@@ -183,10 +185,15 @@ class FinanceSettings:
     relocation_gbp_per_fte: float = 1500.0
     ict_gbp_per_fte: float = 1000.0
     fit_out_gbp_per_m2: float = 350.0
-    excess_travel_gbp_per_fte_km: float = 60.0
+    excess_travel_gbp_per_fte_km: float = 30.0
+    excess_travel_years: int = 4
     double_running_months: float = 3.0
     optimism_bias: float = 0.2
     backlog_avoided: bool = True
+    residual_value: str = "market_value"
+    new_space_running_gbp_per_m2: float = 40.0
+    reopening_gbp_per_m2: float = 30.0
+    occupancy_charge_gbp_per_m2: float = 150.0
     max_moves_per_year: int = 0
     sharing_rule: str = "none"
     sensitivity: Sensitivity = field(default_factory=lambda: Sensitivity())
@@ -338,7 +345,8 @@ def _finance(r: TomlReader, fin: dict) -> FinanceSettings:
     d = FinanceSettings()
     money = {k: r.number(fin, k, w, getattr(d, k), maximum=MAX_RATE_GBP) for k in (
         "dilapidations_gbp_per_m2", "relocation_gbp_per_fte", "ict_gbp_per_fte", "fit_out_gbp_per_m2",
-        "excess_travel_gbp_per_fte_km")}
+        "excess_travel_gbp_per_fte_km", "new_space_running_gbp_per_m2", "reopening_gbp_per_m2",
+        "occupancy_charge_gbp_per_m2")}
     money["receipt_lag_months"] = r.number(fin, "receipt_lag_months", w, d.receipt_lag_months, maximum=120.0)
     horizon = r.integer(fin, "horizon_years", w, d.horizon_years, minimum=1, maximum=100)
     sens = r.table(fin, "sensitivity", w)
@@ -356,6 +364,8 @@ def _finance(r: TomlReader, fin: dict) -> FinanceSettings:
         double_running_months=r.number(fin, "double_running_months", w, d.double_running_months, maximum=12.0),
         optimism_bias=r.number(fin, "optimism_bias", w, d.optimism_bias, maximum=10.0),
         backlog_avoided=r.flag(fin, "backlog_avoided", w, d.backlog_avoided),
+        residual_value=r.text(fin, "residual_value", w, choices=RESIDUAL_METHODS, default=d.residual_value),
+        excess_travel_years=r.integer(fin, "excess_travel_years", w, d.excess_travel_years, minimum=1, maximum=100),
         max_moves_per_year=r.integer(fin, "max_moves_per_year", w, d.max_moves_per_year),
         sharing_rule=r.text(fin, "sharing_rule", w, choices=SHARING_RULES, default=d.sharing_rule),
         sensitivity=sensitivity,

@@ -21,10 +21,22 @@ field, written in the scenario file):
   and licences bring no receipt; a leasehold exit costs dilapidations per m².
 * A disposal avoids the asset's backlog maintenance, counted in its exit year
   (when ``backlog_avoided``; unknown backlog counts as 0).
-* A team moves in its home's exit year (the earliest year that building
-  could be vacated), at relocation + ICT per FTE, fit-out per m² taken up
-  and excess travel per FTE-km.
-* Every one-off cost (moves, dilapidations) carries the optimism-bias uplift.
+* **Residual value** (Green Book: value assets still held at the end of the
+  appraisal period). With ``residual_value = "market_value"`` a freehold still
+  held at the end of the horizon is worth its market value then (constant
+  real prices), discounted from the end of the last year (year ``horizon``);
+  a leasehold or licence is worth nothing. Exiting a freehold forgoes that
+  value, so an exit's value is net of it.
+* A team moves in its home's exit year when the home is disposed of, else in
+  ``earliest_exit_year``, at relocation + ICT per FTE and fit-out per m² taken
+  up (one-off), plus an excess-travel allowance per FTE per km a year for
+  ``excess_travel_years`` years (from the move year, within the horizon).
+* A building that takes a team in costs ``new_space_running_gbp_per_m2`` a
+  year more to run for the space the team takes up, from the move year; an
+  empty building brought back into use costs ``reopening_gbp_per_m2`` of GIA
+  once.
+* Every one-off cost (moves, dilapidations, double running, reopening) and
+  the excess-travel allowance carry the optimism-bias uplift.
 
 Cash-flow sign: positive is a benefit against keeping today's estate
 (a saving or a receipt), negative a cost.
@@ -53,14 +65,20 @@ ASSET_OPTION_COLUMNS = (
     "exit_cost_pv_gbp",
     "backlog_avoided_gbp",  # undiscounted, in the exit year
     "backlog_avoided_pv_gbp",
-    "exit_value_pv_gbp",  # running saved − double running + receipt + backlog − exit cost, present values
+    "residual_value_gbp",  # what the asset would be worth at the end of the horizon if kept (undiscounted)
+    "residual_value_pv_gbp",
+    "exit_value_pv_gbp",  # running saved − double running + receipt + backlog − exit cost − residual, PVs
 )
 
 
 def gbp_millions(value: float | None) -> str:
-    """An amount as ``£12.3m`` (``-£1.2m`` when negative, ``–`` when missing); rounding never shows ``-£0.0m``."""
+    """An amount as ``£12.3m`` (``-£1.2m`` when negative, ``–`` when missing); under £50k as ``£41k``,
+    so a small loss never reads ``£0.0m``, and rounding never shows ``-£0.0m`` or ``-£0k``."""
     if value is None or value != value:
         return "–"
+    if abs(value) < 5e4:
+        sign = "-" if round(value / 1e3) < 0 else ""
+        return f"{sign}£{abs(value) / 1e3:,.0f}k"
     sign = "-" if round(value / 1e6, 1) < 0 else ""
     return f"{sign}£{abs(value) / 1e6:,.1f}m"
 
@@ -81,9 +99,21 @@ def annuity_factor(start_year: np.ndarray, settings: FinanceSettings) -> np.ndar
 
 
 def year_label(year: int, settings: FinanceSettings) -> str:
-    """The financial year of a 0-based year, e.g. ``2027/28``."""
+    """The financial year of a 0-based year, e.g. ``2027/28``; year ``horizon_years`` (where residual
+    values sit) is ``end 2036/37``, the end of the last year."""
+    if int(year) == settings.horizon_years:
+        return f"end {year_label(int(year) - 1, settings)}"
     y = settings.first_year + int(year)
     return f"{y}/{(y + 1) % 100:02d}"
+
+
+def residual_value_gbp(assets: pd.DataFrame, settings: FinanceSettings) -> np.ndarray:
+    """Each asset's value at the end of the horizon if kept (undiscounted): market value for a
+    freehold under ``residual_value = "market_value"``, else 0 (see the module docstring)."""
+    if settings.residual_value == "none":
+        return np.zeros(len(assets))
+    freehold = assets["tenure"].to_numpy() == "freehold"
+    return np.where(freehold, np.nan_to_num(assets["market_value_gbp"].to_numpy(float)), 0.0)
 
 
 def _exit_year_after(dates: pd.Series, settings: FinanceSettings) -> pd.Series:
@@ -145,7 +175,8 @@ def asset_options(assets: pd.DataFrame, settings: FinanceSettings,
     df = np.where(in_horizon, discount_factor(at, settings), 0.0)
     running = assets["running_cost_gbp"].to_numpy(float)
     saved_pv = np.where(can, running * annuity_factor(at, settings), 0.0)
-    double = np.where(in_horizon, running * settings.double_running_months / 12.0, 0.0)
+    double = np.where(in_horizon, running * settings.double_running_months / 12.0
+                      * (1 + settings.optimism_bias), 0.0)
     tenure = assets["tenure"].to_numpy()
     receipt = np.where((tenure == "freehold") & can, np.nan_to_num(assets["market_value_gbp"].to_numpy(float))
                        * (1 - settings.disposal_cost_share), 0.0)
@@ -157,6 +188,8 @@ def asset_options(assets: pd.DataFrame, settings: FinanceSettings,
                else np.zeros(len(assets)))
     backlog = np.where(in_horizon, backlog, 0.0)
     receipt_pv = receipt * discount_factor(np.maximum(receipt_year, 0), settings)
+    residual = np.where(in_horizon, residual_value_gbp(assets, settings), 0.0)
+    residual_pv = residual * discount_factor(h, settings)
     return pd.DataFrame({
         "asset_id": assets["asset_id"].to_numpy(),
         "exit_year": np.where(can, year, -1),
@@ -172,7 +205,9 @@ def asset_options(assets: pd.DataFrame, settings: FinanceSettings,
         "exit_cost_pv_gbp": exit_cost * df,
         "backlog_avoided_gbp": backlog,
         "backlog_avoided_pv_gbp": backlog * df,
-        "exit_value_pv_gbp": saved_pv - double * df + receipt_pv + backlog * df - exit_cost * df,
+        "residual_value_gbp": residual,
+        "residual_value_pv_gbp": residual_pv,
+        "exit_value_pv_gbp": saved_pv - double * df + receipt_pv + backlog * df - exit_cost * df - residual_pv,
     })
 
 
@@ -181,18 +216,27 @@ MOVE_COST_COLUMNS = ("relocation_gbp", "ict_gbp", "fit_out_gbp", "excess_travel_
                      "move_cost_gbp")
 
 
-def move_costs(fte, need_m2, km, settings: FinanceSettings) -> pd.DataFrame:
-    """One-off cost of moving teams, by component (undiscounted).
+def travel_years(move_year, settings: FinanceSettings) -> np.ndarray:
+    """Years of excess-travel allowance a move pays inside the horizon."""
+    left = settings.horizon_years - np.asarray(move_year, dtype=float)
+    return np.clip(np.minimum(settings.excess_travel_years, left), 0, None)
 
-    ``relocation × fte``, ``ICT × fte``, ``fit-out × need_m2``, ``excess
-    travel × fte × km``, the optimism-bias uplift on their sum, and the total.
+
+def move_costs(fte, need_m2, km, settings: FinanceSettings, move_year=None) -> pd.DataFrame:
+    """Cost of moving teams, by component (undiscounted).
+
+    ``relocation × fte``, ``ICT × fte``, ``fit-out × need_m2`` (one-off, in the
+    move year), the excess-travel allowance ``× fte × km`` a year for its years
+    inside the horizon (all ``excess_travel_years`` when ``move_year`` is None),
+    the optimism-bias uplift on their sum, and the total.
     """
     fte, need_m2, km = (np.asarray(a, dtype=float) for a in (fte, need_m2, km))
+    years = (settings.excess_travel_years if move_year is None else travel_years(move_year, settings))
     out = pd.DataFrame({
         "relocation_gbp": settings.relocation_gbp_per_fte * fte,
         "ict_gbp": settings.ict_gbp_per_fte * fte,
         "fit_out_gbp": settings.fit_out_gbp_per_m2 * need_m2,
-        "excess_travel_gbp": settings.excess_travel_gbp_per_fte_km * fte * km,
+        "excess_travel_gbp": settings.excess_travel_gbp_per_fte_km * fte * km * years,
     })
     base = out.sum(axis=1)
     out["optimism_bias_gbp"] = base * settings.optimism_bias
@@ -200,8 +244,29 @@ def move_costs(fte, need_m2, km, settings: FinanceSettings) -> pd.DataFrame:
     return out
 
 
+def move_cost_pv_gbp(fte, need_m2, km, move_year, settings: FinanceSettings) -> np.ndarray:
+    """Present value of moving teams in ``move_year``: the one-off part discounted to the move
+    year and the excess-travel allowance to each year it is paid (with optimism bias)."""
+    fte, need_m2, km = (np.asarray(a, dtype=float) for a in (fte, need_m2, km))
+    move_year = np.asarray(move_year, dtype=float)
+    uplift = 1 + settings.optimism_bias
+    one_off = (settings.relocation_gbp_per_fte * fte + settings.ict_gbp_per_fte * fte
+               + settings.fit_out_gbp_per_m2 * need_m2) * uplift
+    travel_a_year = settings.excess_travel_gbp_per_fte_km * fte * km * uplift
+    end = np.minimum(move_year + settings.excess_travel_years, settings.horizon_years)
+    travel_pv = travel_a_year * (annuity_factor(move_year, settings) - annuity_factor(end, settings))
+    return np.where(move_year < settings.horizon_years, one_off * discount_factor(move_year, settings), 0.0) \
+        + travel_pv
+
+
+def new_space_pv_gbp(need_m2, move_year, settings: FinanceSettings) -> np.ndarray:
+    """Present value of the extra running cost of the space a team takes up in a building that
+    takes it in, from its move year to the end of the horizon."""
+    return (settings.new_space_running_gbp_per_m2 * np.asarray(need_m2, dtype=float)
+            * annuity_factor(np.asarray(move_year, dtype=float), settings))
+
+
 def move_cost_gbp(fte, need_m2, km, settings: FinanceSettings) -> np.ndarray:
-    """Total one-off cost of moving teams (undiscounted, with optimism bias); see :func:`move_costs`."""
+    """Total cost of moving teams (undiscounted, every allowance year, with optimism bias); see
+    :func:`move_costs`."""
     return move_costs(fte, need_m2, km, settings)["move_cost_gbp"].to_numpy()
-
-

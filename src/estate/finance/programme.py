@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from estate.finance.costs import (MOVE_COST_COLUMNS, asset_options, discount_factor, earliest_exit_year, move_costs,
-                                  year_label)
+                                  residual_value_gbp, year_label)
 from estate.scenario import FinanceSettings
 
 #: Cash-flow categories in reporting order, with their sign (+1 benefit, −1 cost).
@@ -24,11 +24,20 @@ CATEGORIES: dict[str, int] = {
     "double_running": -1,
     "capital_receipt": 1,
     "backlog_avoided": 1,
+    "residual_value": -1,  # value forgone at the end of the horizon by selling a freehold
     "lease_exit_cost": -1,
     "move_cost": -1,
+    "excess_travel": -1,  # allowance paid for excess_travel_years after a move
+    "new_space_running": -1,  # extra running cost of the space teams take up in receiving buildings
+    "reopening_cost": -1,  # bringing an empty building back into use
+    "occupancy_charge": 1,  # between partners: + received by a host, − paid by a guest; sums to 0
 }
-#: Categories that are one-off costs (optimism bias applies; varied together in the sensitivity).
-ONE_OFF = ("double_running", "lease_exit_cost", "move_cost")
+#: Categories that are transition costs (optimism bias applies; varied together in the sensitivity).
+ONE_OFF = ("double_running", "lease_exit_cost", "move_cost", "excess_travel", "reopening_cost")
+#: Categories of the cashable saving: running costs saved, net of double running and new space run.
+CASHABLE = ("running_cost_saving", "double_running", "new_space_running")
+#: Categories that are transfers between partners: they sum to 0 over the partnership.
+TRANSFERS = ("occupancy_charge",)
 
 #: Columns of ``Programme.flows``: one line per item, year and category.
 FLOW_COLUMNS = ("year", "financial_year", "partner", "category", "item_id", "item", "gbp", "discount_factor",
@@ -75,16 +84,15 @@ def _phase(disposed: pd.DataFrame, moves: pd.DataFrame, earliest: pd.Series, set
     """Exit year of each disposal and move year of each move.
 
     Without a cap, a disposal goes in its earliest permitted year and its teams
-    move then; a team leaving a building that stays moves in that building's
-    earliest exit year (or the earliest exit year of the programme). With
+    move then; a team leaving a building that stays moves in the programme's
+    first exit year (``earliest_exit_year``). With
     ``max_moves_per_year``, disposals (in order of earliest year, then id) take
     the first year with room for all their moves; one needing more than the cap
     takes a year of its own.
     """
     exit_year = earliest.reindex(disposed["asset_id"]).astype(int)
     home = moves["from_asset_id"].astype(str).reset_index(drop=True)
-    fallback = earliest.reindex(home).to_numpy()
-    fallback = pd.Series(np.where(fallback >= 0, fallback, settings.earliest_exit_year), index=home.index)
+    fallback = pd.Series(settings.earliest_exit_year, index=home.index)
     move_year = home.map(exit_year).fillna(fallback).astype(int)
     cap = settings.max_moves_per_year
     if cap <= 0:
@@ -114,6 +122,13 @@ def _phase(disposed: pd.DataFrame, moves: pd.DataFrame, earliest: pd.Series, set
                      + (f"; {late} fall beyond the horizon and save nothing within it" if late else ""))
     exit_year = exit_year.index.to_series().map(year_of).astype(int)
     return exit_year, home.map(year_of).astype(int).set_axis(moves.index)
+
+
+def _each_year(moves: pd.DataFrame, years: int, horizon: int) -> pd.DataFrame:
+    """Each move repeated for each of ``years`` years from its move year, inside the horizon (``year``)."""
+    rep = moves.loc[moves.index.repeat(years)].copy()
+    rep["year"] = rep["move_year"].to_numpy(int) + np.tile(np.arange(years), len(moves))
+    return rep[rep["year"] < horizon]
 
 
 def _lines(year, partner, category: str, item_id, item, gbp, settings: FinanceSettings) -> pd.DataFrame:
@@ -164,20 +179,45 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     if "running_cost_estimated" in disposed:  # a benchmark estimate, not the partner's figure
         disposals["running_cost_estimated"] = disposed["running_cost_estimated"].fillna(False).astype(bool).to_numpy()
 
-    derived = [*MOVE_COST_COLUMNS, "move_year", "financial_year", "in_horizon"]  # recomputed here
+    derived = [*MOVE_COST_COLUMNS, "move_year", "financial_year", "in_horizon", "to_partner", "reopens",
+               "new_space_running_gbp_a_year", "occupancy_charge_gbp_a_year"]  # recomputed here
     mv = moves.drop(columns=[c for c in derived if c in moves])
     mv["move_year"] = move_year.to_numpy()
     mv["financial_year"] = [year_label(y, settings) for y in mv["move_year"]]
     km = mv["costed_km"] if "costed_km" in mv else mv["distance_km"]  # a confidential team: the move radius
-    mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], km, settings)], axis=1)
-    mv["in_horizon"] = mv["move_year"] < settings.horizon_years
-
+    mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], km, settings, move_year=mv["move_year"])], axis=1)
     h = settings.horizon_years
+    mv["in_horizon"] = mv["move_year"] < h
+    owner = assets.set_index(assets["asset_id"].astype(str))["partner"]
+    mv["to_partner"] = mv["to_asset_id"].astype(str).map(owner).to_numpy()
+    uplift = 1 + settings.optimism_bias
+    mv["new_space_running_gbp_a_year"] = settings.new_space_running_gbp_per_m2 * mv["need_m2"].to_numpy(float)
+    guest = mv["to_partner"].to_numpy() != mv["partner"].to_numpy()
+    mv["occupancy_charge_gbp_a_year"] = np.where(guest, settings.occupancy_charge_gbp_per_m2
+                                                 * mv["need_m2"].to_numpy(float), 0.0)
+    # Empty buildings today that take teams in are brought back into use, once, in their first move year.
+    empty = (assets.set_index(assets["asset_id"].astype(str))["teams_before"].eq(0)
+             if "teams_before" in assets else pd.Series(False, index=owner.index))
+    first_in = mv[mv["in_horizon"]].groupby("to_asset_id")["move_year"].min()
+    first_in = first_in[empty.reindex(first_in.index.astype(str)).fillna(False).to_numpy(bool)]
+    first_move = (mv[mv["in_horizon"] & mv["to_asset_id"].isin(first_in.index)]
+                  .sort_values("move_year", kind="stable").drop_duplicates("to_asset_id").index)
+    mv["reopens"] = mv.index.isin(first_move)  # the move that brings an empty building back into use
+    reopened = assets.set_index(assets["asset_id"].astype(str)).reindex(first_in.index.astype(str))
+    reopening = pd.DataFrame({
+        "asset_id": first_in.index.astype(str), "year": first_in.to_numpy(int),
+        "partner": reopened["partner"].to_numpy(),
+        "item": (reopened["name"] if "name" in reopened else reopened.index.to_series()).to_numpy(),
+        "gbp": reopened["gia_m2"].to_numpy(float) * settings.reopening_gbp_per_m2 * uplift})
+
     d = disposals[disposals["exit_year"] >= 0]
     years = np.arange(h)
     grid = d.loc[d.index.repeat(h)].assign(year=np.tile(years, len(d)))
     grid = grid[grid["year"] >= grid["exit_year"]]
     name = d["name"] if "name" in d else d["asset_id"]
+    travel = _each_year(mv, settings.excess_travel_years, h)
+    held = _each_year(mv, h, h)
+    km_t, fte_t = (travel["costed_km"] if "costed_km" in travel else travel["distance_km"]), travel["fte"]
     parts = [
         _lines(grid["year"], grid["partner"], "running_cost_saving", grid["asset_id"],
                grid["name"] if "name" in grid else grid["asset_id"], grid["running_cost_gbp"], settings),
@@ -185,12 +225,26 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
         _lines(d["receipt_year"], d["partner"], "capital_receipt", d["asset_id"], name, d["receipt_gbp"], settings),
         _lines(d["exit_year"], d["partner"], "backlog_avoided", d["asset_id"], name, d["backlog_avoided_gbp"],
                settings),
-        _lines(d["exit_year"], d["partner"], "lease_exit_cost", d["asset_id"], name, d["exit_cost_gbp"], settings),
-        _lines(mv["move_year"], mv["partner"], "move_cost", mv["occupier_id"], mv["team"], mv["move_cost_gbp"],
+        _lines(np.full(len(d), h), d["partner"], "residual_value", d["asset_id"], name, d["residual_value_gbp"],
                settings),
+        _lines(d["exit_year"], d["partner"], "lease_exit_cost", d["asset_id"], name, d["exit_cost_gbp"], settings),
+        _lines(mv["move_year"], mv["partner"], "move_cost", mv["occupier_id"], mv["team"],
+               mv["move_cost_gbp"] - mv["excess_travel_gbp"] * uplift, settings),
+        _lines(travel["year"], travel["partner"], "excess_travel", travel["occupier_id"], travel["team"],
+               settings.excess_travel_gbp_per_fte_km * fte_t * km_t * uplift, settings),
+        _lines(held["year"], held["to_partner"], "new_space_running", held["occupier_id"], held["team"],
+               held["new_space_running_gbp_a_year"], settings),
+        _lines(reopening["year"], reopening["partner"], "reopening_cost", reopening["asset_id"], reopening["item"],
+               reopening["gbp"], settings),
     ]
+    charged = held[held["occupancy_charge_gbp_a_year"] > 0]
+    parts += [_lines(charged["year"], charged["partner"], "occupancy_charge", charged["occupier_id"],
+                     charged["team"], -charged["occupancy_charge_gbp_a_year"], settings),
+              _lines(charged["year"], charged["to_partner"], "occupancy_charge", charged["occupier_id"],
+                     charged["team"], charged["occupancy_charge_gbp_a_year"], settings)]
     flows = pd.concat(parts, ignore_index=True)
-    flows = flows[(flows["gbp"] != 0) & (flows["year"] >= 0) & (flows["year"] < h)]
+    in_horizon = (flows["year"] < h) | ((flows["category"] == "residual_value") & (flows["year"] == h))
+    flows = flows[(flows["gbp"] != 0) & (flows["year"] >= 0) & in_horizon]
     order = {c: i for i, c in enumerate(CATEGORIES)}
     flows = flows.assign(_c=flows["category"].map(order)).sort_values(
         ["year", "_c", "partner", "item_id"], kind="stable").drop(columns="_c").reset_index(drop=True)
@@ -205,14 +259,20 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     sensitivity = sensitivity_table(flows, settings)
     ledger = partner_ledger(flows, mv, settings.sharing_rule)
     in_h = d["exit_year"] < h
+    kept = assets[assets["decision"] != "dispose"]
     summary = {
         "npv_gbp": npv,
         "payback_year": None if payback is None else year_label(payback, settings),
         "annual_saving_gbp": float(d.loc[in_h, "running_cost_gbp"].sum()),
-        "cashable_savings_gbp": float(flows.loc[flows["category"].isin(["running_cost_saving", "double_running"]),
-                                                "gbp"].sum()),
+        "cashable_savings_gbp": float(flows.loc[flows["category"].isin(CASHABLE), "gbp"].sum()),
         "capital_receipts_gbp": float(flows.loc[flows["category"] == "capital_receipt", "gbp"].sum()),
         "one_off_costs_gbp": float(-flows.loc[flows["category"].isin(ONE_OFF), "gbp"].sum()),
+        "residual_value_forgone_pv_gbp": float(-flows.loc[flows["category"] == "residual_value", "pv_gbp"].sum()),
+        "residual_value_kept_pv_gbp": float(residual_value_gbp(kept, settings).sum()
+                                            * discount_factor(h, settings)),
+        "new_space_running_gbp_a_year": float(mv.loc[mv["in_horizon"], "new_space_running_gbp_a_year"].sum()),
+        "occupancy_charges_gbp_a_year": float(mv.loc[mv["in_horizon"], "occupancy_charge_gbp_a_year"].sum()),
+        "buildings_reopened": int(len(reopening)),
         "disposals": int(len(disposals)),
         "moves": int(len(mv)),
         "npv_turns_negative": bool(sensitivity["turns_negative"].any()) if len(sensitivity) else False,
@@ -225,14 +285,16 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
 
 
 def year_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:
-    """Categories × financial years, with net, cumulative, discount factor, PV and cashable saving rows."""
-    labels = [year_label(y, settings) for y in range(settings.horizon_years)]
+    """Categories × financial years (and the end of the horizon, where residual values sit), with
+    net, cumulative, discount factor, PV and cashable saving rows."""
+    years = range(settings.horizon_years + 1)
+    labels = [year_label(y, settings) for y in years]
     table = (flows.pivot_table(index="category", columns="year", values="gbp", aggfunc="sum")
-             .reindex(index=list(CATEGORIES), columns=range(settings.horizon_years)).fillna(0.0))
-    df = discount_factor(np.arange(settings.horizon_years), settings)
+             .reindex(index=list(CATEGORIES), columns=years).fillna(0.0))
+    df = discount_factor(np.arange(settings.horizon_years + 1), settings)
     net = table.sum()
     extra = pd.DataFrame([net.to_numpy(), net.cumsum().to_numpy(), df, net.to_numpy() * df,
-                          (table.loc["running_cost_saving"] + table.loc["double_running"]).to_numpy()],
+                          table.loc[list(CASHABLE)].sum().to_numpy()],
                          index=["net", "cumulative", "discount_factor", "pv", "cashable_saving"],
                          columns=table.columns)
     out = pd.concat([table, extra])
@@ -242,7 +304,8 @@ def year_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:
 
 def payback_year(flows: pd.DataFrame, settings: FinanceSettings) -> int | None:
     """First 0-based year whose cumulative undiscounted net cash is > 0 and stays ≥ 0
-    to the end of the horizon (None if there is none)."""
+    to the end of the horizon (None if there is none). Residual values are not cash and
+    do not count."""
     net = flows.groupby("year")["gbp"].sum().reindex(range(settings.horizon_years), fill_value=0.0)
     cumulative = net.cumsum().to_numpy()
     tol = 1e-6
@@ -275,15 +338,17 @@ def _change(relative: float) -> str:
 def sensitivity_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:
     """NPV with each major assumption at the low and high end of its range (a tornado table).
 
-    ``receipts`` scales capital receipts, ``one_off_costs`` the one-off cost
-    categories, ``running_cost_saving`` the running-cost savings; ``discount_rate``
+    ``receipts`` scales capital receipts, ``one_off_costs`` the transition cost
+    categories, ``running_cost_saving`` the running-cost savings, ``residual_value``
+    the residual values forgone; ``discount_rate``
     re-discounts every line. Rows are sorted by swing, largest first.
     """
     sens = settings.sensitivity
     base = _npv_with(flows, settings)
     rows = []
     for name, categories in (("receipts", ["capital_receipt"]), ("one_off_costs", list(ONE_OFF)),
-                             ("running_cost_saving", ["running_cost_saving"])):
+                             ("running_cost_saving", ["running_cost_saving"]),
+                             ("residual_value", ["residual_value"])):
         low, high = getattr(sens, name)
         at = [_npv_with(flows, settings, {c: 1 + v for c in categories}) for v in (low, high)]
         rows.append({"assumption": name, "base_setting": "as costed", "low_setting": _change(low),
@@ -343,7 +408,7 @@ def partner_ledger(flows: pd.DataFrame, moves: pd.DataFrame, rule: str) -> pd.Da
         pot.update({"partner": "Partnership pot", "allocated_net_pv_gbp": total, "transfer_pv_gbp": total,
                     "share": np.nan})
         ledger = pd.concat([ledger, pd.DataFrame([pot])], ignore_index=True)
-    ledger["position"] = np.where(ledger["allocated_net_pv_gbp"] > 0.5, "gains",
-                                  np.where(ledger["allocated_net_pv_gbp"] < -0.5, "pays", "even"))
+    ledger["position"] = np.where(ledger["allocated_net_pv_gbp"] > 0.5, "net benefit",
+                                  np.where(ledger["allocated_net_pv_gbp"] < -0.5, "net cost", "neutral"))
     return ledger
 

@@ -37,8 +37,13 @@ _LABELS = {
     "double_running": "Double running",
     "capital_receipt": "Capital receipts (net of disposal costs)",
     "backlog_avoided": "Backlog maintenance avoided",
+    "residual_value": "Residual value forgone (freeholds sold, at the end of the horizon)",
     "lease_exit_cost": "Lease exit costs (dilapidations)",
     "move_cost": "Move costs",
+    "excess_travel": "Excess-travel allowance",
+    "new_space_running": "Running cost of space taken up in receiving buildings",
+    "reopening_cost": "Bringing empty buildings back into use",
+    "occupancy_charge": "Occupancy charges between partners (sum to 0)",
 }
 
 
