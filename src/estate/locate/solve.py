@@ -7,15 +7,20 @@ highspy is missing or ``solver="cbc"`` is asked for.
 
 Status is read from the solver, never assumed: a run stopped by the time
 limit is ``time_limit`` with its incumbent, best bound and gap, never
-``optimal``. Problems that cannot be solved are explained (zones no site can
-reach, demand above capacity, ``p`` out of range), not reported as crashes.
+``optimal``; ``infeasible`` only ever means proved infeasible, and any other
+stop that proves nothing is ``feasible`` (with an incumbent) or ``stopped``.
+Problems that cannot be solved are explained (zones no site can reach, demand
+above capacity, ``p`` out of range), not reported as crashes.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+import tempfile
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -34,10 +39,22 @@ COVER_REDUCTION_LIMIT = 5_000
 class Solution:
     """What a solve found.
 
+    ``status`` is one of:
+
+    - ``optimal``: proven optimal (gap 0, or within 1e-6);
+    - ``feasible``: a solution, not proven optimal (stopped at the requested
+      gap, or by a solver limit other than time, named in ``explanation``);
+    - ``time_limit``: stopped by the time limit, with or without a solution;
+    - ``stopped``: the solver stopped for another reason (a memory or
+      iteration limit, an interrupt, an error) before finding any solution;
+      ``explanation`` names it;
+    - ``infeasible``: proved to have no solution, with the reason.
+
     ``open_sites`` are site positions; ``assignments`` has ``zone``, ``site``
     (positions) and ``share``. ``objective`` is recomputed from the solution
-    with the objective's own definition; ``bound`` is the best proven bound and
-    ``gap`` the relative gap (0 when proven optimal).
+    with the objective's own definition (None without a solution); ``bound`` is
+    the best proven bound (None when unknown) and ``gap`` the relative gap
+    (see :func:`_gap`; 0 when proven optimal, None when the bound is unknown).
     """
 
     status: str
@@ -200,12 +217,54 @@ def _single_source_start(problem: LocationProblem, milp: formulate.Milp) -> np.n
 
 @dataclass
 class _Run:
+    """One solver run. ``status`` is ``optimal`` (proven, or stopped at the requested gap
+    with its bound: ``_finish`` tells the two apart by the gap left), ``feasible``,
+    ``time_limit``, ``stopped`` or ``infeasible``; ``note`` names, in plain words, a stop
+    that proves nothing."""
+
     status: str
     values: np.ndarray | None
     objective: float | None
     bound: float | None
     seconds: float
     solver: str
+    note: str = ""
+
+
+#: HiGHS model statuses in plain words, for the explanation of a stop that proves nothing.
+HIGHS_STOPS = {"kNotset": "no status set", "kLoadError": "load error", "kModelError": "model error",
+               "kPresolveError": "presolve error", "kSolveError": "solve error",
+               "kPostsolveError": "postsolve error", "kModelEmpty": "empty model",
+               "kOptimal": "optimal, but no solution returned", "kInfeasible": "infeasible",
+               "kUnboundedOrInfeasible": "unbounded or infeasible", "kUnbounded": "unbounded",
+               "kObjectiveBound": "objective bound reached", "kObjectiveTarget": "objective target reached",
+               "kTimeLimit": "time limit", "kIterationLimit": "iteration limit", "kUnknown": "unknown status",
+               "kSolutionLimit": "solution limit", "kInterrupt": "interrupted", "kMemoryLimit": "memory limit",
+               "kHighsInterrupt": "interrupted"}
+
+
+def _highs_outcome(model_status_name: str, has_solution: bool, bounded: bool = True) -> str:
+    """The run status for a HiGHS model status, given by its name (e.g. ``"kMemoryLimit"``).
+
+    Only ``kInfeasible`` proves infeasibility, and ``kUnboundedOrInfeasible`` when the
+    model is ``bounded`` (costs ≥ 0, as in every location model, cannot run to −∞).
+    ``kOptimal`` (or ``kModelEmpty``) with a solution is ``optimal``, the time limit
+    ``time_limit``; any other stop proves nothing: ``feasible`` with an incumbent,
+    ``stopped`` without one.
+    """
+    if model_status_name == "kInfeasible" or (model_status_name == "kUnboundedOrInfeasible" and bounded):
+        return "infeasible"
+    if model_status_name == "kTimeLimit":
+        return "time_limit"
+    if not has_solution:
+        return "stopped"
+    return "optimal" if model_status_name in ("kOptimal", "kModelEmpty") else "feasible"
+
+
+def _bounded(milp: formulate.Milp) -> bool:
+    """Whether the objective is bounded below over the column bounds (so the model cannot be unbounded)."""
+    return not (((milp.c < 0) & ~np.isfinite(milp.col_upper)).any()
+                or ((milp.c > 0) & ~np.isfinite(milp.col_lower)).any())
 
 
 def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str,
@@ -253,22 +312,16 @@ def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
-    status = h.getModelStatus()
+    model_status = h.getModelStatus().name
     info = h.getInfo()
-    S = highspy.HighsModelStatus
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     values = np.asarray(h.getSolution().col_value) if has_solution else None
     objective = info.objective_function_value if has_solution else None
     bound = info.mip_dual_bound if milp.integer.any() else objective
-    if status == S.kOptimal:
-        name = "optimal"
-    elif status in (S.kInfeasible, S.kUnboundedOrInfeasible):
-        name = "infeasible"
-    elif status == S.kTimeLimit:
-        name = "time_limit"
-    else:
-        name = "feasible" if has_solution else "infeasible"
-    return _Run(name, values, objective, bound if np.isfinite(bound) else None, seconds, "highs")
+    status = _highs_outcome(model_status, has_solution, _bounded(milp))
+    note = HIGHS_STOPS.get(model_status, model_status) if status in ("feasible", "stopped") else ""
+    bound = bound if bound is not None and np.isfinite(bound) else None
+    return _Run(status, values, objective, bound, seconds, "highs", note)
 
 
 def _run_cbc(milp: formulate.Milp, time_limit: float | None, gap: float) -> _Run:
@@ -291,16 +344,62 @@ def _run_cbc(milp: formulate.Milp, time_limit: float | None, gap: float) -> _Run
                 prob += expr >= lo
             if np.isfinite(hi):
                 prob += expr <= hi
-    t0 = time.perf_counter()
-    prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap))
-    seconds = time.perf_counter() - t0
-    if prob.sol_status in (1, 2):
+    with tempfile.TemporaryDirectory(prefix="estate-cbc-") as tmp:
+        log_path = f"{tmp}/cbc.log"
+        t0 = time.perf_counter()
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, logPath=log_path))
+        seconds = time.perf_counter() - t0
+        try:
+            with open(log_path, encoding="utf-8", errors="replace") as fh:
+                report = _cbc_report(fh.read())
+        except OSError:
+            report = {"result": None, "objective": None, "bound": None}
+    result = report["result"] or ""
+    timed_out = "time" in result.lower() or (not result and time_limit is not None)
+    if prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         values = np.array([x.value() or 0.0 for x in v])
         objective = float(pulp.value(prob.objective))
-        proven = prob.sol_status == 1
-        return _Run("optimal" if proven else "time_limit", values, objective, objective if proven else None,
-                    seconds, "cbc")
-    return _Run("infeasible", None, None, None, seconds, "cbc")
+        bound = None
+        if report["bound"] is not None and report["objective"] is not None:
+            # CBC's figures may leave out the objective's constant: shift them onto ours.
+            bound = min(report["bound"] + objective - report["objective"], objective)
+        if prob.sol_status == pulp.LpSolutionOptimal:
+            if gap == 0 or (result.startswith("Optimal solution found") and "within gap tolerance" not in result):
+                return _Run("optimal", values, objective, objective, seconds, "cbc")
+            if bound is not None:  # stopped at the requested gap: _finish reports the gap left
+                return _Run("optimal", values, objective, bound, seconds, "cbc")
+            return _Run("feasible", values, objective, None, seconds, "cbc",
+                        "requested gap reached; CBC's bound could not be read")
+        status = "time_limit" if timed_out else "feasible"
+        return _Run(status, values, objective, bound, seconds, "cbc",
+                    "" if timed_out else f"CBC: {result or pulp.LpStatus[prob.status]}")
+    if prob.status == pulp.LpStatusInfeasible:
+        return _Run("infeasible", None, None, None, seconds, "cbc")
+    return _Run("time_limit" if timed_out else "stopped", None, None, None, seconds, "cbc",
+                f"CBC: {result or pulp.LpStatus[prob.status]}")
+
+
+def _cbc_report(log: str) -> dict:
+    """CBC's closing report in its log: ``result`` (the text after "Result - ", e.g.
+    "Optimal solution found (within gap tolerance)"), ``objective`` ("Objective value")
+    and ``bound`` ("Lower bound"), None when not printed.
+
+    CBC rounds the lower bound it prints (to three decimals); it is moved down by half
+    its last printed digit so that the rounding never lifts it above the optimum.
+    """
+    start = log.rfind("Result - ")
+    if start < 0:
+        return {"result": None, "objective": None, "bound": None}
+    tail = log[start:]
+    result = tail[len("Result - "):].splitlines()[0].strip()
+
+    def number(label: str) -> Decimal | None:
+        found = re.search(rf"^{label}:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$", tail, re.M)
+        return None if found is None else Decimal(found.group(1))
+
+    objective, bound = number("Objective value"), number("Lower bound")
+    return {"result": result, "objective": None if objective is None else float(objective),
+            "bound": None if bound is None else float(bound) - 0.5 * 10.0 ** bound.as_tuple().exponent}
 
 
 def _assign_nearest(problem: LocationProblem, open_sites: np.ndarray, max_cost: float = np.inf) -> pd.DataFrame:
@@ -332,19 +431,17 @@ def _value(problem: LocationProblem, objective: str, open_sites: np.ndarray, ass
 def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run: _Run, build: float,
             solver: str, max_cost: float | None) -> Solution:
     if run.values is None:
-        reason = ("the solver proved it infeasible" if run.status == "infeasible"
-                  else f"no solution found before the time limit ({run.seconds:.1f} s)")
-        status = "infeasible" if run.status == "infeasible" else "time_limit"
+        status = run.status if run.status in ("infeasible", "time_limit") else "stopped"
+        reason = {"infeasible": "the solver proved it infeasible",
+                  "time_limit": f"no solution found before the time limit ({run.seconds:.1f} s)"}.get(
+            status, f"the solver stopped ({run.note or 'no reason given'}) before finding any solution")
         return Solution(status, None, run.bound, None, run.solver, build, run.seconds, np.zeros(0, int),
                         pd.DataFrame(columns=["zone", "site", "share"]), reason)
     y0, y1 = milp.parts["y"]
     open_sites = np.flatnonzero(run.values[y0:y1] > 0.5)
     if "x" in milp.parts and objective in ("min-cost",):
         x0, x1 = milp.parts["x"]
-        share = run.values[x0:x1]
-        used = share > 1e-9
-        assign = pd.DataFrame({"zone": problem.pair_zone[used], "site": problem.pair_site[used],
-                               "share": share[used]})
+        assign = _read_assignments(problem, run.values[x0:x1], single_source=bool(milp.integer[x0:x1].all()))
     else:
         assign = _assign_nearest(problem, open_sites, max_cost if objective in ("cover", "max-cover") else np.inf)
     value = _value(problem, objective, open_sites, assign)
@@ -354,10 +451,32 @@ def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run:
     sign = -1.0 if objective == "max-cover" else 1.0
     bound = None if run.bound is None else sign * run.bound
     gap = _gap(value, bound, run.status)
-    return Solution(_status(run.status, gap), value, bound, gap, run.solver, build, run.seconds,
-                    open_sites, assign, stats={"rows": milp.A.shape[0], "columns": milp.A.shape[1],
-                                               "nonzeros": milp.A.nnz,
-                                               "integer_columns": int(milp.integer.sum())})
+    status = _status(run.status, gap)
+    explanation = (f"the solver stopped ({run.note}) before proving optimality"
+                   if status == "feasible" and run.note else "")
+    return Solution(status, value, bound, gap, run.solver, build, run.seconds,
+                    open_sites, assign, explanation, stats={"rows": milp.A.shape[0], "columns": milp.A.shape[1],
+                                                            "nonzeros": milp.A.nnz,
+                                                            "integer_columns": int(milp.integer.sum())})
+
+
+#: Shares below this are solver residue in a fractional read-back.
+SHARE_TOLERANCE = 1e-6
+
+
+def _read_assignments(problem: LocationProblem, share: np.ndarray, single_source: bool) -> pd.DataFrame:
+    """Assignments (``zone``, ``site``, ``share``) from the pair columns' values.
+
+    Single-source: each zone's pair of largest value (ties: lowest site), share 1,
+    so tolerance residue never gives a zone two rows. Fractional: shares below
+    :data:`SHARE_TOLERANCE` dropped and each zone's rest rescaled to sum to 1.
+    """
+    pairs = pd.DataFrame({"zone": problem.pair_zone, "site": problem.pair_site, "share": np.asarray(share, float)})
+    if single_source:
+        best = pairs.sort_values(["zone", "share", "site"], ascending=[True, False, True]).drop_duplicates("zone")
+        return best.assign(share=1.0).reset_index(drop=True)
+    kept = pairs[pairs["share"] >= SHARE_TOLERANCE]
+    return kept.assign(share=kept["share"] / kept.groupby("zone")["share"].transform("sum")).reset_index(drop=True)
 
 
 def _status(status: str, gap: float | None) -> str:
@@ -366,11 +485,18 @@ def _status(status: str, gap: float | None) -> str:
 
 
 def _gap(value: float, bound: float | None, status: str) -> float | None:
+    """Relative gap ``min(1, |value − bound| / max(|value|, |bound|))`` (0 when both are 0).
+
+    It lies in [0, 1] whatever the signs: 1 when value and bound have opposite
+    signs or one of them is 0 (e.g. an objective offset so that the incumbent
+    costs 0). 0 when proven optimal (within 1e-6); None when the bound is unknown.
+    """
     if status == "optimal" and (bound is None or abs(value - bound) <= 1e-6 * max(1.0, abs(value))):
         return 0.0
     if bound is None:
         return None
-    return abs(value - bound) / max(abs(value), 1e-9)
+    scale = max(abs(value), abs(bound))
+    return min(1.0, abs(value - bound) / scale) if scale > 0 else 0.0
 
 
 def _infeasible(problem: LocationProblem, reason: str, solver: str, seconds: float) -> Solution:
