@@ -102,7 +102,10 @@ def test_accessibility_by_hand():
                            "mode": ["walk"] * 4, "minutes": [10.0, 25.0, 15.0, 40.0]})
     assets = pd.DataFrame({"asset_id": ["A", "B", "C"], "asset_type": ["library", "office", "library"],
                            "services": [None, "early_help", None]})
-    occupiers = pd.DataFrame({"asset_id": ["C"], "service": ["early_help"]})
+    # Front-facing early-help teams at B and C make service points; a back-office one at A does not, nor
+    # does B's listing the service.
+    occupiers = pd.DataFrame({"asset_id": ["B", "C", "A"], "service": ["early_help"] * 3,
+                              "front_facing": [True, True, False]})
     services = [
         Service("lib", "Library", asset_types=("library",), standard=Standard("walk", "share", 20.0, 0.5)),
         Service("eh", "Early help", services=("early_help",), standard=Standard("walk", "share", 20.0, 0.4)),
@@ -113,7 +116,8 @@ def test_accessibility_by_hand():
     # Library: Z1 10 min (A), Z2 25 min (A), Z3 40 min (C) -> only Z1 within 20: 1,000 / 10,000.
     assert s.loc["lib", "share_within"] == pytest.approx(0.1)
     assert not s.loc["lib", "meets"] and s.loc["lib", "zones_failing"] == 2
-    # Early help at B (listed) and C (occupier): Z2 15 min -> 3,000 / 10,000; Z1 has no site in reach.
+    # Early help at B and C (front-facing teams): Z2 15 min -> 3,000 / 10,000; Z1 has no site in reach
+    # (A's back-office early-help team, 10 min away, is no service point).
     assert s.loc["eh", "share_within"] == pytest.approx(0.3)
     assert s.loc["eh", "sites"] == 2
     zs = result.zone_service.set_index(["service", "zone_id"])

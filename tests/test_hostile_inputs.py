@@ -472,7 +472,7 @@ def test_damaged_saved_plans_are_errors_not_tracebacks(town_plan, tmp_path, caps
 
 
 def test_an_engine_error_is_said_in_estate_terms():
-    from estate.plan import _in_estate_terms
+    from estate.plan.compile import _in_estate_terms
 
     assert "a team's workspace need is not a positive number" in _in_estate_terms("weights must be finite and > 0")
 

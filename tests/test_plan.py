@@ -3,7 +3,9 @@
 The finance settings use a 0% discount rate, so present values are plain sums:
 an asset exited in year 1 of a 10-year horizon saves 9 years of running cost.
 A 10 FTE team needs 10 × 0.8 desks × 8 m² = 64 m²; moving it 1 km costs
-((1,500 + 1,000) × 10 + 350 × 64 + 60 × 10 × 1) × 1.2 = £57,600.
+((1,500 + 1,000) × 10 + 350 × 64 + 15 × 10 × 1 × 4 years) × 1.2 = £57,600.
+Residual values, the running cost of space taken up, reopening and occupancy
+charges are off here (``FIN``) and tested on their own below (``FULL``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from estate.scenario import (AccessSettings, DataSettings, FinanceSettings, Guar
                              Service, Standard)
 
 FIN = FinanceSettings(discount_rate=0.0, horizon_years=10, earliest_exit_year=1, receipt_lag_months=0.0,
-                      disposal_cost_share=0.02, optimism_bias=0.2, double_running_months=0.0)
-MOVE_10_FTE_1_KM = ((1500 + 1000) * 10 + 350 * 64 + 60 * 10 * 1) * 1.2
+                      disposal_cost_share=0.02, optimism_bias=0.2, double_running_months=0.0,
+                      excess_travel_gbp_per_fte_km=15.0, excess_travel_years=4, residual_value="none",
+                      new_space_running_gbp_per_m2=0.0, reopening_gbp_per_m2=0.0, occupancy_charge_gbp_per_m2=0.0)
+MOVE_10_FTE_1_KM = ((1500 + 1000) * 10 + 350 * 64 + 15 * 10 * 1 * 4) * 1.2
 PLAN = PlanSettings(host_asset_types=("office", "community_centre", "police_station", "library"),
                     keep_asset_types=("custody_suite",), fixed_services=("custody",), max_move_km=10.0,
                     gap=0.0, time_limit_seconds=60.0)
@@ -47,9 +51,9 @@ def estate(rows: list[dict]) -> gpd.GeoDataFrame:
 
 
 def teams(rows: list[tuple]) -> pd.DataFrame:
-    """Occupiers from (id, asset_id, partner, service, fte) tuples."""
-    return pd.DataFrame([{"occupier_id": o, "asset_id": a, "partner": p, "team": o, "service": s, "fte": f,
-                          "front_facing": False} for o, a, p, s, f in rows])
+    """Occupiers from (id, asset_id, partner, service, fte[, front_facing]) tuples (back office by default)."""
+    return pd.DataFrame([{"occupier_id": r[0], "asset_id": r[1], "partner": r[2], "team": r[0], "service": r[3],
+                          "fte": r[4], "front_facing": r[5] if len(r) > 5 else False} for r in rows])
 
 
 def scenario(plan: PlanSettings = PLAN, services: tuple[Service, ...] = ()) -> Scenario:
@@ -184,7 +188,7 @@ def test_a_front_facing_team_carries_its_service_to_its_new_building():
     assets = estate([{"asset_id": "C1", "x_km": 0, "y_km": 0, "asset_type": "community_centre"},
                      {"asset_id": "H_near", "x_km": 2, "y_km": 0, "statutory": True},
                      {"asset_id": "H_far", "x_km": 1, "y_km": 0, "statutory": True}])
-    occ = teams([("EH", "C1", "P1", "early_help", 10.0)])
+    occ = teams([("EH", "C1", "P1", "early_help", 10.0, True)])
     zones, access = zones_near(assets, {("Z1", "C1"): 5.0, ("Z1", "H_near"): 15.0, ("Z1", "H_far"): 45.0},
                                {"Z1": 1000.0})
     early = Service("early_help", "Early help", services=("early_help",),
@@ -200,7 +204,8 @@ def test_no_worse_standard_keeps_every_zone_as_close_as_today():
     assets = estate([{"asset_id": "P1s", "x_km": 0, "y_km": 0, "asset_type": "police_station"},
                      {"asset_id": "P2s", "x_km": 3, "y_km": 0, "asset_type": "police_station"},
                      {"asset_id": "H", "x_km": 1, "y_km": 0, "statutory": True}])
-    occ = teams([("FC1", "P1s", "P1", "police_front_counter", 2.0), ("FC2", "P2s", "P1", "police_front_counter", 2.0)])
+    occ = teams([("FC1", "P1s", "P1", "police_front_counter", 2.0, True),
+                 ("FC2", "P2s", "P1", "police_front_counter", 2.0, True)])
     zones, access = zones_near(assets, {("Z1", "P1s"): 5.0, ("Z1", "H"): 5.0, ("Z1", "P2s"): 20.0,
                                         ("Z2", "P2s"): 5.0, ("Z2", "H"): 12.0},
                                {"Z1": 100.0, "Z2": 100.0})
@@ -312,9 +317,12 @@ def test_the_objective_is_the_cost_model_and_the_cash_flows_agree():
     sc = replace(scenario(), finance=fin)
     plan = run(assets, occ, sc)
     opt = asset_options(assets, fin).set_index("asset_id").loc["A"]
+    # The move's one-off cost falls in year 1; its excess-travel allowance (£15 × 10 FTE × 1 km × 1.2 = £180)
+    # in each of years 1-4.
+    one_off, travel = MOVE_10_FTE_1_KM - 720.0, 180.0 * sum(1.035 ** -t for t in range(1, 5))
     by_hand = (50_000 * sum(1.035 ** -t for t in range(1, 10)) + 980_000 / 1.035 + 30_000 / 1.035
-               - MOVE_10_FTE_1_KM / 1.035)
-    assert opt["exit_value_pv_gbp"] - MOVE_10_FTE_1_KM / 1.035 == pytest.approx(by_hand)
+               - one_off / 1.035 - travel)
+    assert opt["exit_value_pv_gbp"] - one_off / 1.035 - travel == pytest.approx(by_hand)
     assert plan.summary["npv_gbp"] == pytest.approx(by_hand)
     assert -plan.summary["objective"] == pytest.approx(plan.programme.flows["pv_gbp"].sum())
 
@@ -335,7 +343,7 @@ def test_a_standard_no_delivery_point_can_reach_is_explained_before_solving():
     # is 25 minutes from Z1: Z1 (60% of people) cannot be reached within 20 minutes whatever the plan.
     assets = estate([{"asset_id": "C", "x_km": 0, "y_km": 0, "asset_type": "community_centre"},
                      {"asset_id": "H", "x_km": 8, "y_km": 0, "statutory": True}])
-    occ = teams([("EH", "C", "P1", "early_help", 5.0)])
+    occ = teams([("EH", "C", "P1", "early_help", 5.0, True)])
     zones, access = zones_near(assets, {("Z1", "C"): 5.0, ("Z1", "H"): 25.0, ("Z2", "C"): 15.0, ("Z2", "H"): 10.0},
                                {"Z1": 600.0, "Z2": 400.0})
     early = Service("early_help", "Early help", services=("early_help",),
@@ -344,3 +352,185 @@ def test_a_standard_no_delivery_point_can_reach_is_explained_before_solving():
         run(assets, occ, scenario(replace(PLAN, must_exit=("C",)), services=(early,)), zones, access)
     assert "service early_help: 1 zones (Z1; 600 people)" in str(err.value)
     assert "once the must-exit sites go, so at most 40.0% can be covered against 90.0% required" in str(err.value)
+
+
+# ---------------------------------------------------------------------------
+# A model an estates surveyor and a finance director accept (each worked by hand)
+# ---------------------------------------------------------------------------
+def _with(finance: FinanceSettings, plan: PlanSettings = PLAN, services: tuple[Service, ...] = ()) -> Scenario:
+    return replace(scenario(plan, services), finance=finance)
+
+
+def test_a_kept_freehold_keeps_its_residual_value_so_a_cheap_sale_no_longer_pays():
+    # A (£5,000 a year, worth £1m) houses T; B is a statutory host. At 0%: selling A brings 9 × 5,000 +
+    # 980,000, less the move (57,600). Keeping A keeps a freehold worth £1m at the end of the horizon.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "running_cost_gbp": 5_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    without = run(assets, occ, _with(FIN))
+    assert decision(without, "A") == "dispose"
+    assert without.summary["npv_gbp"] == pytest.approx(45_000 + 980_000 - MOVE_10_FTE_1_KM)  # 967,400
+    valued = run(assets, occ, _with(replace(FIN, residual_value="market_value")))
+    # 45,000 + 980,000 − 1,000,000 = 25,000 < 57,600: keeping A is worth more.
+    assert decision(valued, "A") == "keep" and valued.summary["npv_gbp"] == 0.0
+    assert valued.summary["residual_value_kept_pv_gbp"] == pytest.approx(2_000_000)  # A and B, at 0%
+    assert valued.summary["residual_value_forgone_pv_gbp"] == 0.0
+
+
+def test_a_clinical_team_moves_only_into_a_health_building():
+    assets = estate([{"asset_id": "CL", "x_km": 0, "y_km": 0, "asset_type": "clinic"},
+                     {"asset_id": "PS", "x_km": 1, "y_km": 0, "asset_type": "police_station", "statutory": True},
+                     {"asset_id": "HC", "x_km": 3, "y_km": 0, "asset_type": "health_centre", "statutory": True}])
+    occ = teams([("GP", "CL", "P1", "health", 10.0)])
+    hosts = replace(PLAN, host_asset_types=(*PLAN.host_asset_types, "health_centre"))
+    anywhere = run(assets, occ, scenario(hosts))
+    assert anywhere.moves["to_asset_id"].tolist() == ["PS"]  # the nearest host, but a police station
+    suited = run(assets, occ, scenario(replace(hosts, suitability={"health": ("health_centre", "clinic")})))
+    assert suited.moves["to_asset_id"].tolist() == ["HC"]
+
+
+def test_a_front_facing_team_moves_only_into_a_public_facing_building():
+    assets = estate([{"asset_id": "CC", "x_km": 0, "y_km": 0, "asset_type": "community_centre"},
+                     {"asset_id": "OFF", "x_km": 1, "y_km": 0, "statutory": True},
+                     {"asset_id": "LIB", "x_km": 2, "y_km": 0, "asset_type": "library", "statutory": True}])
+    occ = teams([("EH", "CC", "P1", "early_help", 10.0, True)])
+    public = replace(PLAN, public_facing_asset_types=("library", "community_centre"))
+    assert run(assets, occ, scenario()).moves["to_asset_id"].tolist() == ["OFF"]
+    assert run(assets, occ, scenario(public)).moves["to_asset_id"].tolist() == ["LIB"]
+
+
+def test_a_building_type_offers_only_its_usable_share_as_workspace():
+    # A library of 200 m² offers 160 m² at the default 80%, but 60 m² at 30%: too small for 64 m².
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "LIB", "x_km": 1, "y_km": 0, "asset_type": "library", "statutory": True},
+                     {"asset_id": "OFF", "x_km": 4, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    assert run(assets, occ, scenario()).moves["to_asset_id"].tolist() == ["LIB"]
+    narrow = replace(PLAN, workspace=replace(PLAN.workspace, share_by_type={"library": 0.3}))
+    plan = run(assets, occ, scenario(narrow))
+    assert plan.moves["to_asset_id"].tolist() == ["OFF"]
+    assert plan.assets.set_index("asset_id").loc["LIB", "capacity_m2"] == pytest.approx(60.0)
+
+
+def test_an_empty_building_costs_its_reopening_and_space_costs_its_running():
+    # T leaves A. E (1 km) is empty today: reopening it costs 200 m² × £30 × 1.2 = £7,200 once. H (2 km) is
+    # in use: one more km of excess travel costs 15 × 10 × 4 × 1.2 = £720. So T goes to H, not E.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "E", "x_km": 1, "y_km": 0, "statutory": True},
+                     {"asset_id": "H", "x_km": 2, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0), ("U", "H", "P1", "back_office", 5.0)])
+    free = run(assets, occ, _with(FIN))
+    assert free.moves["to_asset_id"].tolist() == ["E"]
+    costed = run(assets, occ, _with(replace(FIN, reopening_gbp_per_m2=30.0, new_space_running_gbp_per_m2=40.0)))
+    assert costed.moves["to_asset_id"].tolist() == ["H"]
+    # NPV: A's exit (9 × 50,000 + 980,000), less the 2 km move and 64 m² × £40 × 9 years of running H.
+    move_2_km = MOVE_10_FTE_1_KM + 720.0
+    assert costed.summary["npv_gbp"] == pytest.approx(450_000 + 980_000 - move_2_km - 40 * 64 * 9)
+    assert costed.summary["npv_gbp"] == pytest.approx(-costed.summary["objective"])
+    assert costed.summary["buildings_reopened"] == 0
+    # Made much cheaper to reopen, E wins again and the programme carries its reopening cost.
+    cheap = run(assets, occ, _with(replace(FIN, reopening_gbp_per_m2=1.0, new_space_running_gbp_per_m2=40.0)))
+    assert cheap.moves["to_asset_id"].tolist() == ["E"] and cheap.summary["buildings_reopened"] == 1
+    lines = cheap.programme.flows.groupby("category")["gbp"].sum()
+    assert lines["reopening_cost"] == pytest.approx(-200 * 1.0 * 1.2)
+    assert cheap.summary["npv_gbp"] == pytest.approx(-cheap.summary["objective"])
+
+
+def test_only_front_facing_teams_make_service_points():
+    # Z is 5 minutes from O only. O houses an employment team: a back-office one makes no service point.
+    assets = estate([{"asset_id": "J", "x_km": 0, "y_km": 0, "asset_type": "jobcentre", "statutory": True},
+                     {"asset_id": "O", "x_km": 1, "y_km": 0, "statutory": True}])
+    zones, access = zones_near(assets, {("Z", "O"): 5.0, ("Z", "J"): 50.0}, {"Z": 100.0})
+    jobs = Service("employment", "Employment", services=("employment",), asset_types=("jobcentre",),
+                   standard=Standard(mode="car", minutes=20.0, share=1.0))
+    back = accessibility(access, zones, assets, teams([("W", "O", "P1", "employment", 5.0)]), (jobs,))
+    front = accessibility(access, zones, assets, teams([("W", "O", "P1", "employment", 5.0, True)]), (jobs,))
+    assert back.summary.loc[0, "sites"] == 1 and back.summary.loc[0, "share_within"] == 0.0
+    assert front.summary.loc[0, "sites"] == 2 and front.summary.loc[0, "share_within"] == 1.0
+
+
+def test_a_back_office_team_does_not_carry_a_service_point_to_its_new_building():
+    # The employment standard needs a point within 20 min of Z. A front-facing team at W can give one
+    # by moving to H (5 min); a back-office team cannot, so with only a back-office team the plan is
+    # infeasible and explained.
+    assets = estate([{"asset_id": "W", "x_km": 0, "y_km": 0},
+                     {"asset_id": "H", "x_km": 1, "y_km": 0, "statutory": True}])
+    zones, access = zones_near(assets, {("Z", "W"): 5.0, ("Z", "H"): 5.0}, {"Z": 100.0})
+    jobs = Service("employment", "Employment", services=("employment",), asset_types=("jobcentre",),
+                   standard=Standard(mode="car", minutes=20.0, share=1.0))
+    sc = scenario(replace(PLAN, must_exit=("W",)), services=(jobs,))
+    plan = run(assets, teams([("WC", "W", "P1", "employment", 5.0, True)]), sc, zones, access)
+    assert plan.summary["access"]["employment"]["sites_after"] == 1
+    # Today's share is 0 with a back-office team only; the plan keeps it no worse and creates no point.
+    back = run(assets, teams([("WC", "W", "P1", "employment", 5.0)]), sc, zones, access)
+    assert back.summary["access"]["employment"]["sites_before"] == 0
+    assert back.summary["access"]["employment"]["sites_after"] == 0
+
+
+def test_an_empty_building_is_disposed_of_when_that_pays():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "statutory": True},
+                     {"asset_id": "V", "x_km": 1, "y_km": 0, "asset_type": "industrial_unit"}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario())  # default scope: every asset
+    assert decision(plan, "V") == "dispose"
+    assert plan.summary["vacant_disposed"] == 1
+    assert plan.summary["npv_gbp"] == pytest.approx(450_000 + 980_000)
+    kept = run(assets, occ, scenario(replace(PLAN, scope="occupied")))
+    assert decision(kept, "V") == "keep"
+    assert not kept.assets.set_index("asset_id").loc["V", "in_plan"]
+
+
+def test_an_empty_building_named_in_must_exit_goes_whatever_the_scope():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "statutory": True},
+                     {"asset_id": "V", "x_km": 1, "y_km": 0, "asset_type": "industrial_unit",
+                      "running_cost_gbp": 0.0, "market_value_gbp": 0.0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario(replace(PLAN, scope="occupied", must_exit=("V",))))
+    assert decision(plan, "V") == "dispose"  # though selling it brings nothing
+
+
+def test_an_empty_host_outside_the_scope_that_takes_teams_in_is_in_the_plan():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "E", "x_km": 1, "y_km": 0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario(replace(PLAN, scope="occupied")))
+    e = plan.assets.set_index("asset_id").loc["E"]
+    assert plan.moves["to_asset_id"].tolist() == ["E"]
+    assert bool(e["in_plan"]) and e["keep_reason"] == "" and e["decision"] == "keep"
+
+
+def test_where_incompatible_services_already_share_no_more_of_either_moves_in():
+    # S houses a library and an early-help team today (they may not share). E2 leaves X: S is nearest.
+    assets = estate([{"asset_id": "S", "x_km": 0, "y_km": 0, "statutory": True, "gia_m2": 1000.0},
+                     {"asset_id": "X", "x_km": 1, "y_km": 0},
+                     {"asset_id": "H", "x_km": 4, "y_km": 0, "statutory": True}])
+    occ = teams([("L1", "S", "P1", "library", 5.0), ("E1", "S", "P1", "early_help", 5.0),
+                 ("E2", "X", "P1", "early_help", 10.0)])
+    plan = run(assets, occ, scenario(replace(PLAN, incompatible=(("library", "early_help"),))))
+    assert plan.moves["to_asset_id"].tolist() == ["H"]
+    assert any("already houses both library and early_help" in n for n in plan.notes)
+
+
+def test_a_tolerance_residue_never_moves_a_team():
+    from estate.plan.readback import destinations
+
+    a = pd.DataFrame({"zone": [0, 0, 1], "site": [3, 1, 2], "share": [0.9999999, 1e-7, 1.0]})
+    assert destinations(a, 3).tolist() == [3, 2, -1]
+    assert destinations(a.iloc[::-1], 3).tolist() == [3, 2, -1]  # whatever the row order
+
+
+def test_a_rule_whose_relaxation_only_ran_out_of_time_is_not_named_as_the_cause(monkeypatch):
+    from estate.locate.solve import Solution
+    from estate.plan import diagnose
+
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0}, {"asset_id": "B", "x_km": 1, "y_km": 0}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0), ("U", "B", "P1", "back_office", 10.0)])
+    sc = scenario(replace(PLAN, guardrails=(Guardrail("P1", 0.0),)))
+    zones, access = zones_near(assets, {}, {"Z": 1.0})
+    model = compile_model(assets, occ, access, zones, accessibility(access, zones, assets, occ, ()), sc)
+    stopped = Solution("time_limit", None, None, None, "highs", 0.0, 30.0, np.zeros(0, int),
+                       pd.DataFrame(columns=["zone", "site", "share"]))
+    monkeypatch.setattr(diagnose, "solve", lambda *a, **k: stopped)
+    text = diagnose._diagnose(model, sc)
+    assert "becomes possible without" not in text
+    assert "could not be settled in the time allowed" in text and "P1 disposes of at most 0%" in text

@@ -302,7 +302,7 @@ def test_hidden_moves_carry_no_distance(town):
     distance either: the excess travel of every folded row is rate × FTE × max_move_km."""
     run, _ = town
     assumptions = pd.read_csv(run / "programme_assumptions.csv").set_index("parameter")["value"]
-    rate = float(assumptions["excess_travel_gbp_per_fte_km"])
+    rate = float(assumptions["excess_travel_gbp_per_fte_km"]) * float(assumptions["excess_travel_years"])
     moves = pd.read_csv(run / "programme_moves.csv")
     hidden = moves[moves["from_asset_id"] == "withheld"]
     assert len(hidden) == 1 and hidden["fte"].iloc[0] == 18
@@ -345,13 +345,13 @@ def test_register_map_and_sensitive_flag_by_type(town):
 def test_a_sensitive_site_never_delivers_a_public_service():
     """By its type, its listed services or its teams: only a sensitive service counts it."""
     from estate.access.metrics import service_sites
-    from estate.plan import _delivers_by_asset
+    from estate.plan.rules.access import delivers_by_asset as _delivers_by_asset
     from estate.scenario import Service
 
     assets = pd.DataFrame({"asset_id": ["A", "S"], "asset_type": ["office", "office"],
                            "services": ["customer_contact", "customer_contact"], "sensitive": [False, True]})
     occupiers = pd.DataFrame({"asset_id": ["A", "S", "A"], "service": ["customer_contact"] * 3,
-                              "confidential": [False, True, True]})
+                              "confidential": [False, True, True], "front_facing": True})
     public = Service("contact", "Contact", services=("customer_contact",), asset_types=("office",))
     assert list(service_sites(assets, occupiers, public)) == ["A"]
     assert _delivers_by_asset(assets, public).tolist() == [True, False]

@@ -367,6 +367,10 @@ def solve_cmd(sites: Path, demand: Path, costs: Path, objective: str, p: int | N
     if solution.status == "infeasible":
         click.echo(f"infeasible: {solution.explanation}", err=True)
         raise SystemExit(1)
+    if solution.objective is None:  # stopped without a solution: neither a plan nor a proof
+        click.echo(f"{solution.status}: {solution.explanation or 'no solution found'} (this does not show that "
+                   "no solution exists; raise --time-limit)", err=True)
+        raise SystemExit(1)
     gap_text = "n/a" if summary["gap"] is None else f"{summary['gap']:.4%}"
     click.echo(f"{solution.status}: objective {summary['objective']:,.6g}, bound "
                f"{summary['bound'] if summary['bound'] is None else format(summary['bound'], ',.6g')}, "

@@ -57,7 +57,10 @@ SHARED_MODEL_KEYS = ("buildings_free", "buildings_forced_keep", "buildings_must_
 SHARED_MOVE_COLUMNS = ("occupier_id", "team", "partner", "service", "fte", "need_m2", "from_asset_id",
                        "to_asset_id", "distance_km", "costed_km", "move_year", "financial_year", "in_horizon",
                        "relocation_gbp", "ict_gbp", "fit_out_gbp", "excess_travel_gbp", "optimism_bias_gbp",
-                       "move_cost_gbp", "geometry")
+                       "move_cost_gbp", "to_partner", "new_space_running_gbp_a_year", "occupancy_charge_gbp_a_year",
+                       "geometry")
+#: Cash-flow categories whose lines are one team's (folded per partner and year for a team from a withheld site).
+MOVE_CATEGORIES = ("move_cost", "excess_travel", "new_space_running", "occupancy_charge")
 #: Candidate rounding steps for aggregate shares touched by sensitive sites.
 _STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
 #: A rounded share hides the zones only sensitive sites reach among at least this many zones' worth of
@@ -213,7 +216,7 @@ class Redaction:
             return moves
         hidden = pd.DataFrame(moves[ends.to_numpy()].drop(columns="geometry", errors="ignore"))
         keys = [c for c in ("partner", "move_year", "financial_year") if c in hidden]
-        sums = [c for c in hidden.columns if c in ("fte", "need_m2") or c.endswith("_gbp")]
+        sums = [c for c in hidden.columns if c in ("fte", "need_m2") or c.endswith(("_gbp", "_gbp_a_year"))]
         same = [c for c in ("in_horizon", "costed_km") if c in hidden]  # the same for every move of one year
         folded = hidden.groupby(keys, sort=True).agg(**{c: (c, "sum") for c in sums},
                                                      **{c: (c, "first") for c in same},
@@ -241,7 +244,7 @@ class Redaction:
         disposal = out["item_id"].isin(self.pseudonym)
         out.loc[disposal, "item"] = WITHHELD_NAME
         out["item_id"] = self.ids_in(out["item_id"])
-        move = (out["category"] == "move_cost") & out["item_id"].astype(str).isin(self.teams)
+        move = out["category"].isin(MOVE_CATEGORIES) & out["item_id"].astype(str).isin(self.teams)
         if move.any():
             hidden = out[move]
             folded = hidden.groupby(["year", "financial_year", "partner", "category", "discount_factor"],

@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 from estate._errors import EstateError  # noqa: E402
 from estate._io import GENERATOR_TAG, atomic_path  # noqa: E402
 from estate.finance import gbp_millions as _m  # noqa: E402
-from estate.plan import headline_figures  # noqa: E402
+from estate.wording import headline_figures  # noqa: E402
 
 #: Cash-flow categories as the report names them, with chart colours.
 _CATEGORIES = {
@@ -161,8 +161,8 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
         f"</title><style>{_CSS}</style></head><body>",
         f"<h1>Estate plan: {_e(s['scenario'])}</h1>",
         f"<div class='muted'>Written {date.today():%d %B %Y} by estate for scenario {_e(s['scenario'])}. "
-        f"Figures in present values over {s.get('horizon_years')} years at {s.get('discount_rate', 0):.1%} "
-        "unless stated.</div>",
+        f"Over {s.get('horizon_years')} years; present values are discounted at {s.get('discount_rate', 0):.1%} "
+        "a year (HM Treasury Green Book); every figure says whether it is cash or a present value.</div>",
         "<p>" + " · ".join(f"<a href='{_e(href)}'>{_e(label)}</a>" for label, href in links) + "</p>",
         "<h2>Headline figures</h2><div class='cards'>"
         + "".join(f"<div class='card'><span class='muted'>{_e(k)}</span><b>{_e(v)}</b></div>" for k, v in cards)

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from estate._errors import SourceError, SourceErrors
 from estate._toml import TomlReader, finite, read_toml
 from estate.register import schema
@@ -106,15 +109,20 @@ class WorkspaceSettings:
 
     A team needs ``fte × desks_per_fte × m2_per_desk`` m² of workspace, plus
     ``front_facing_m2_per_fte × fte`` of public-facing space when it is front
-    facing. A building offers ``usable_share × gia_m2`` (or
-    ``workspace_capacity_fte × m2_per_desk`` where the register gives that), and
-    never less than what it houses today.
+    facing. A building offers ``gia_m2`` × its type's ``share_by_type`` (else
+    ``usable_share``), or ``workspace_capacity_fte × m2_per_desk`` where the
+    register gives that, and never less than what it houses today.
     """
 
     m2_per_desk: float = 8.0
     desks_per_fte: float = 0.8
     front_facing_m2_per_fte: float = 6.0
     usable_share: float = 0.8
+    share_by_type: dict[str, float] = field(default_factory=dict)
+
+    def usable(self, asset_types: pd.Series) -> np.ndarray:
+        """Share of each building's GIA usable as workspace, by its type."""
+        return asset_types.map(self.share_by_type).fillna(self.usable_share).to_numpy(float)
 
 
 @dataclass(frozen=True)
@@ -127,9 +135,15 @@ class Guardrail:
 
 @dataclass(frozen=True)
 class PlanSettings:
-    """What the estate model may decide and the rules it keeps (``[plan]``)."""
+    """What the estate model may decide and the rules it keeps (``[plan]``).
 
-    scope: str = "occupied"
+    ``suitability`` maps a team's service code to the building types it may move
+    into (a service not listed may move into any host type);
+    ``public_facing_asset_types``, when given, are the only types a front-facing
+    team may move into. A team may always stay where it is.
+    """
+
+    scope: str = "all"
     keep_asset_types: tuple[str, ...] = ()
     host_asset_types: tuple[str, ...] = ()
     fixed_services: tuple[str, ...] = ()
@@ -144,6 +158,8 @@ class PlanSettings:
     gap: float = 0.005
     solver: str = "highs"
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    suitability: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    public_facing_asset_types: tuple[str, ...] = ()
 
 
 #: How the partner ledger shares a programme's receipts and costs.
@@ -270,14 +286,22 @@ def _standard(r: TomlReader, table: object, where: str, speeds: dict[str, float]
 def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
-                                "time_limit_seconds", "gap", "solver", "workspace"})
+                                "time_limit_seconds", "gap", "solver", "workspace", "suitability",
+                                "public_facing_asset_types"})
     ws = r.table(plan, "workspace", "plan")
-    r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share"})
+    r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share",
+                                        "share_by_type"})
+    by_type = r.table(ws, "share_by_type", "plan.workspace")
+    r.check_keys(by_type, "plan.workspace.share_by_type", set(schema.ASSET_TYPES))
+    suit = r.table(plan, "suitability", "plan")
+    r.check_keys(suit, "plan.suitability", set(schema.SERVICES))
     workspace = WorkspaceSettings(
         m2_per_desk=r.number(ws, "m2_per_desk", "plan.workspace", 8.0, minimum=1e-9, maximum=1000.0),
         desks_per_fte=r.number(ws, "desks_per_fte", "plan.workspace", 0.8, minimum=1e-9, maximum=1.0),
         front_facing_m2_per_fte=r.number(ws, "front_facing_m2_per_fte", "plan.workspace", 6.0, maximum=1000.0),
         usable_share=r.number(ws, "usable_share", "plan.workspace", 0.8, minimum=1e-9, maximum=1.0),
+        share_by_type={t: r.number(by_type, t, "plan.workspace.share_by_type", 0.8, maximum=1.0)
+                       for t in by_type if t in schema.ASSET_TYPES},
     )
     pairs = []
     incompatible = plan.get("incompatible", [])
@@ -302,7 +326,10 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         r.check_keys(table, where, {"max_disposal_share"})
         guardrails.append(Guardrail(partner, r.number(table, "max_disposal_share", where, 1.0, maximum=1.0)))
     return PlanSettings(
-        scope=r.text(plan, "scope", "plan", choices=SCOPES, default="occupied"),
+        scope=r.text(plan, "scope", "plan", choices=SCOPES, default="all"),
+        suitability={code: r.texts(suit, code, "plan.suitability", choices=schema.ASSET_TYPES)
+                     for code in suit if code in schema.SERVICES},
+        public_facing_asset_types=r.texts(plan, "public_facing_asset_types", "plan", choices=schema.ASSET_TYPES),
         keep_asset_types=r.texts(plan, "keep_asset_types", "plan", choices=schema.ASSET_TYPES),
         host_asset_types=r.texts(plan, "host_asset_types", "plan", choices=schema.ASSET_TYPES),
         fixed_services=r.texts(plan, "fixed_services", "plan", choices=schema.SERVICES),

@@ -41,16 +41,24 @@ def public_delivery(assets: pd.DataFrame, occupiers: pd.DataFrame, service: Serv
     return assets, occupiers
 
 
+def front_facing(occupiers: pd.DataFrame) -> np.ndarray:
+    """Teams that serve the public where they sit (``front_facing``): only they make a service point."""
+    if "front_facing" not in occupiers:
+        return np.zeros(len(occupiers), bool)
+    return occupiers["front_facing"].fillna(False).astype(bool).to_numpy()
+
+
 def service_sites(assets: pd.DataFrame, occupiers: pd.DataFrame, service: Service) -> pd.Index:
-    """Ids of the assets delivering ``service``: of one of its asset types, or
-    housing an occupier (or listing a service) among its service codes; never a
-    sensitive site or a confidential team for a service that is not sensitive
+    """Ids of the service points of ``service``: assets of one of its asset types, and assets
+    housing a front-facing team of one of its service codes. A back-office team never makes a
+    service point, and the register's ``services`` list (which names every team's service) does
+    not either. Never a sensitive site or a confidential team for a service that is not sensitive
     (:func:`public_delivery`)."""
     assets, occupiers = public_delivery(assets, occupiers, service)
     by_type = assets["asset_type"].isin(service.asset_types)
-    listed = assets["services"].fillna("").str.split(";").map(lambda codes: bool(set(codes) & set(service.services)))
-    housed = assets["asset_id"].isin(occupiers.loc[occupiers["service"].isin(service.services), "asset_id"])
-    return pd.Index(assets.loc[by_type | listed | housed, "asset_id"].astype(str))
+    serving = occupiers[occupiers["service"].isin(service.services).to_numpy() & front_facing(occupiers)]
+    housed = assets["asset_id"].isin(serving["asset_id"])
+    return pd.Index(assets.loc[by_type | housed, "asset_id"].astype(str))
 
 
 def nearest_minutes(access: pd.DataFrame, zone_ids: Sequence[str], site_ids: pd.Index, mode: str) -> pd.Series:

@@ -48,14 +48,17 @@ class SideConstraints:
         self.col_lower: list[np.ndarray] = []
         self.col_upper: list[np.ndarray] = []
         self.col_integer: list[np.ndarray] = []
+        self.col_start: list[np.ndarray] = []
         self.n_cols = 0
         self.blocks: list[dict] = []
         self.offset = 0.0
 
-    def add_columns(self, cost, lower=0.0, upper=1.0, integer: bool = False) -> np.ndarray:
-        """Add extra columns; returns their positions among the extra columns."""
+    def add_columns(self, cost, lower=0.0, upper=1.0, integer: bool = False, start=0.0) -> np.ndarray:
+        """Add extra columns, with their values in a starting solution (``start``); returns their
+        positions among the extra columns."""
         cost = np.asarray(cost, dtype=float)
         k = len(cost)
+        self.col_start.append(np.broadcast_to(np.asarray(start, float), (k,)).copy())
         self.col_cost.append(cost)
         self.col_lower.append(np.broadcast_to(np.asarray(lower, float), (k,)).copy())
         self.col_upper.append(np.broadcast_to(np.asarray(upper, float), (k,)).copy())
@@ -84,8 +87,8 @@ class SideConstraints:
     def without(self, groups: set[str]) -> SideConstraints:
         """A copy with the rows of ``groups`` left out (columns kept)."""
         out = SideConstraints()
-        out.col_cost, out.col_lower, out.col_upper, out.col_integer = (
-            self.col_cost, self.col_lower, self.col_upper, self.col_integer)
+        out.col_cost, out.col_lower, out.col_upper, out.col_integer, out.col_start = (
+            self.col_cost, self.col_lower, self.col_upper, self.col_integer, self.col_start)
         out.n_cols, out.offset = self.n_cols, self.offset
         out.blocks = [b for b in self.blocks if b["group"] not in groups]
         return out
@@ -94,6 +97,10 @@ class SideConstraints:
         """Extra columns' cost, lower and upper bounds and integrality."""
         cat = lambda parts, dtype=float: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)  # noqa: E731
         return cat(self.col_cost), cat(self.col_lower), cat(self.col_upper), cat(self.col_integer, bool)
+
+    def start_values(self) -> np.ndarray:
+        """The extra columns' values in the starting solution their callers gave, in column order."""
+        return np.concatenate(self.col_start) if self.col_start else np.zeros(0)
 
 
 @dataclass

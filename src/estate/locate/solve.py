@@ -281,7 +281,8 @@ def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str
     raise ProblemError(f"unknown solver {solver!r}; expected 'highs' or 'cbc'")
 
 
-def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start: np.ndarray | None) -> _Run:
+def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start: np.ndarray | None,
+               max_nodes: int | None = None) -> _Run:
     import highspy
 
     h = highspy.Highs()
@@ -291,6 +292,8 @@ def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start
     h.setOptionValue("mip_abs_gap", 1e-9)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
+    if max_nodes is not None:  # a deterministic stop, unlike the time limit
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
     lp = highspy.HighsLp()
     rows, cols = milp.A.shape
     lp.num_col_, lp.num_row_ = cols, rows

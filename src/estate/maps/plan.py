@@ -21,7 +21,7 @@ from folium.template import Template
 from estate.maps._base import (MapStats, _add_box, _base_map, _complete, _escape_text, _estimated_note, _latlon,
                                _script_json,
                                _split_sensitive)
-from estate.plan import headline_figures
+from estate.wording import headline_figures
 
 #: Decision codes in drawing order: label, colour, shape, shown at first.
 DECISIONS: dict[str, tuple[str, str, str, bool]] = {
