@@ -469,12 +469,15 @@ def test_a_back_office_team_does_not_carry_a_service_point_to_its_new_building()
 
 def test_an_empty_building_is_disposed_of_when_that_pays():
     assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "statutory": True},
-                     {"asset_id": "V", "x_km": 1, "y_km": 0, "asset_type": "industrial_unit"}])
+                     {"asset_id": "V", "x_km": 1, "y_km": 0, "asset_type": "day_centre"},
+                     {"asset_id": "L", "x_km": 2, "y_km": 0, "asset_type": "land"}])
     occ = teams([("T", "A", "P1", "back_office", 10.0)])
-    plan = run(assets, occ, scenario())  # default scope: every asset
-    assert decision(plan, "V") == "dispose"
+    plan = run(assets, occ, scenario())  # default scope: every building, not the empty investment estate
+    assert decision(plan, "V") == "dispose" and decision(plan, "L") == "keep"
     assert plan.summary["vacant_disposed"] == 1
     assert plan.summary["npv_gbp"] == pytest.approx(450_000 + 980_000)
+    everything = run(assets, occ, scenario(replace(PLAN, scope="all")))
+    assert decision(everything, "L") == "dispose"
     kept = run(assets, occ, scenario(replace(PLAN, scope="occupied")))
     assert decision(kept, "V") == "keep"
     assert not kept.assets.set_index("asset_id").loc["V", "in_plan"]

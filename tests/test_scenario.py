@@ -42,7 +42,7 @@ def test_built_in_scenario_loads():
         ("optimism_bias = 0.2 ", "optimism_bias = \"high\" ", "finance.optimism_bias"),
         ("backlog_avoided = true", "backlog_avoided = 1", "finance.backlog_avoided"),
         ("first_year = 2027", "first_year = 2027\nfirst_yaer = 2028", "finance.first_yaer"),
-        ('scope = "all"', 'scope = "some"', "plan.scope"),
+        ('scope = "buildings"', 'scope = "some"', "plan.scope"),
         ('move_rule = "distance"', 'move_rule = "nearby"', "plan.move_rule"),
         ('solver = "highs"', 'solver = "gurobi"', "plan.solver"),
         ("desks_per_fte = 0.8", "desks_per_fte = 1.5", "plan.workspace.desks_per_fte"),

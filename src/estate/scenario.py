@@ -25,7 +25,7 @@ STANDARD_RULES = ("share", "no_worse")
 #: How far a team may move: any host within ``max_move_km``, or also only within its locality / authority.
 MOVE_RULES = ("distance", "locality", "authority")
 #: Which assets the plan decides on: those housing at least one team, or every asset.
-SCOPES = ("occupied", "all")
+SCOPES = ("occupied", "buildings", "all")
 SOLVERS = ("highs", "cbc")
 #: Modes the network engine can route on an OpenStreetMap extract.
 NETWORK_MODES = ("car", "walk", "cycle")
@@ -143,7 +143,8 @@ class PlanSettings:
     team may move into. A team may always stay where it is.
     """
 
-    scope: str = "all"
+    scope: str = "buildings"
+    investment_asset_types: tuple[str, ...] = ("land", "car_park", "industrial_unit", "market")
     keep_asset_types: tuple[str, ...] = ()
     host_asset_types: tuple[str, ...] = ()
     fixed_services: tuple[str, ...] = ()
@@ -287,7 +288,7 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
                                 "time_limit_seconds", "gap", "solver", "workspace", "suitability",
-                                "public_facing_asset_types"})
+                                "public_facing_asset_types", "investment_asset_types"})
     ws = r.table(plan, "workspace", "plan")
     r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share",
                                         "share_by_type"})
@@ -326,7 +327,9 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         r.check_keys(table, where, {"max_disposal_share"})
         guardrails.append(Guardrail(partner, r.number(table, "max_disposal_share", where, 1.0, maximum=1.0)))
     return PlanSettings(
-        scope=r.text(plan, "scope", "plan", choices=SCOPES, default="all"),
+        scope=r.text(plan, "scope", "plan", choices=SCOPES, default="buildings"),
+        investment_asset_types=(r.texts(plan, "investment_asset_types", "plan", choices=schema.ASSET_TYPES)
+                                if "investment_asset_types" in plan else PlanSettings.investment_asset_types),
         suitability={code: r.texts(suit, code, "plan.suitability", choices=schema.ASSET_TYPES)
                      for code in suit if code in schema.SERVICES},
         public_facing_asset_types=r.texts(plan, "public_facing_asset_types", "plan", choices=schema.ASSET_TYPES),

@@ -21,7 +21,8 @@ from estate.plan.rules import access, guardrails, reopening, sharing
 from estate.plan.start import greedy_start
 from estate.scenario import PlanSettings, Scenario
 
-#: Keep reason of an asset outside the plan's scope (``scope = "occupied"``: it houses no team).
+#: Keep reason of an asset outside the plan's scope: it houses no team, and it is investment estate
+#: (``scope = "buildings"``) or the scope is ``"occupied"``.
 OUTSIDE_SCOPE = "outside the plan's scope (houses no team)"
 
 
@@ -73,7 +74,13 @@ def _sites(assets: pd.DataFrame, occ: pd.DataFrame, scenario: Scenario) -> tuple
     occupied = ids.isin(occ["asset_id"])
     must_exit = ids.isin(plan.must_exit)
     # An empty building named in must_exit is decided (and goes), whatever the scope.
-    in_scope = (occupied if plan.scope == "occupied" else np.ones(len(assets), bool)) | must_exit
+    if plan.scope == "occupied":
+        in_scope = occupied.copy()
+    elif plan.scope == "buildings":  # every asset but the empty investment estate (land, car parks, ...)
+        in_scope = occupied | ~assets["asset_type"].isin(plan.investment_asset_types).to_numpy()
+    else:
+        in_scope = np.ones(len(assets), bool)
+    in_scope |= must_exit
     host = assets["asset_type"].isin(plan.host_asset_types).to_numpy() & ~assets["sensitive"].to_numpy(bool)
     options = asset_options(assets, fin)
     reason = _keep_reasons(assets, occ, options, ids, in_scope, must_exit, plan)

@@ -86,7 +86,7 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
         raise PlanInfeasible(reason)
     p = model.problem
     if model.start is not None:
-        say("improving the greedy start, one locality and then one authority at a time")
+        say("improving the greedy start, one locality at a time")
         model.start, model.search = improve(model, model.start, scenario, say)
     say(f"solving: {int((p.status == FREE).sum()):,} buildings free to go, {p.n_zones:,} movable teams, "
         f"{len(p.pair_zone):,} team-building options, {p.side.n_cols:,} extra columns "

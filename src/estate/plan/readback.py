@@ -99,7 +99,9 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "scenario_file": str(scenario.path),
         "status": sol.status,
         "objective": sol.objective,
-        "objective_note": "net present cost of the programme against keeping today's estate (= −npv_gbp)",
+        "objective_note": ("net present cost of the programme against keeping today's estate (= −npv_gbp, but "
+                           "for moves out of kept buildings that could have gone and reopenings, which the "
+                           "programme costs in the years they happen: objective_vs_npv_gbp)"),
         "bound": sol.bound,
         "gap": sol.gap,
         "solver": sol.solver,
@@ -116,6 +118,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         if "running_cost_estimated" in assets else 0,
         "annual_saving_gbp": money["annual_saving_gbp"],
         "npv_gbp": money["npv_gbp"],
+        "objective_vs_npv_gbp": (-sol.objective - money["npv_gbp"]) if sol.objective is not None else None,
         "payback_year": money["payback_year"],
         "capital_receipts_gbp": money["capital_receipts_gbp"],
         "one_off_costs_gbp": money["one_off_costs_gbp"],

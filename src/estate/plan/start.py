@@ -131,15 +131,15 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
 
 #: Each neighbourhood's sub-problem stops after this many branch-and-bound nodes: a deterministic
 #: limit, so the start, and the plan, are the same on a busy machine as on an idle one.
-NEIGHBOURHOOD_NODES = 50
+NEIGHBOURHOOD_NODES = 200
 #: ... and, as a safety net only, after this many seconds (reported when it is what stopped one).
-NEIGHBOURHOOD_SECONDS = 30.0
+NEIGHBOURHOOD_SECONDS = 120.0
 
 
 def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None) -> tuple[Start, dict]:
     """Improve a start by optimising one neighbourhood at a time (large-neighbourhood search).
 
-    In turn for each locality, then each authority, every building outside it keeps its decision
+    In turn for each locality, every building outside it keeps its decision
     and every team whose home is outside it keeps its place; the solver re-optimises the rest, from
     the current start, with every rule of the whole model. A neighbourhood's answer replaces the
     start only when it is better, so the start never gets worse and always keeps every rule.
@@ -158,7 +158,7 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
     y0, _ = milp.parts["y"]
     x0, _ = milp.parts["x"]
     home = model.teams["home"].to_numpy()
-    for key in ("locality", "authority"):
+    for key in ("locality",):  # an authority is too large a neighbourhood to solve within the node limit
         area = model.sites[key].fillna("").astype(str).to_numpy(dtype=object)
         pair_area = area[home][problem.pair_zone]
         for name in sorted(set(area[home])):
