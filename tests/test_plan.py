@@ -537,3 +537,23 @@ def test_a_rule_whose_relaxation_only_ran_out_of_time_is_not_named_as_the_cause(
     text = diagnose._diagnose(model, sc)
     assert "becomes possible without" not in text
     assert "could not be settled in the time allowed" in text and "P1 disposes of at most 0%" in text
+
+
+def test_the_greedy_start_never_puts_incompatible_teams_from_one_building_together():
+    # A houses a housing and a social-care team today (incompatible, left as they are); closing A must not
+    # send both to the cheap HUB. The start keeps every row of the model.
+    from estate.locate import formulate
+    from estate.locate.solve import _start_values
+    from estate.plan.start import keeps_every_row
+
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "running_cost_gbp": 90_000.0},
+                     {"asset_id": "HUB", "x_km": 1, "y_km": 0, "gia_m2": 1000.0, "running_cost_gbp": 10_000.0},
+                     {"asset_id": "O", "x_km": 2, "y_km": 0, "statutory": True}])
+    occ = teams([("X1", "A", "P1", "housing", 10.0), ("Y1", "A", "P2", "social_care", 10.0)])
+    sc = scenario(replace(PLAN, incompatible=(("housing", "social_care"),)))
+    zones, access = zones_near(assets, {}, {"Z": 1.0})
+    model = compile_model(assets, occ, access, zones, accessibility(access, zones, assets, occ, ()), sc)
+    milp = formulate.min_cost(model.problem, single_source=True)
+    assert keeps_every_row(milp, _start_values(milp, model.start))
+    plan = run(assets, occ, sc)
+    assert sorted(plan.moves["to_asset_id"]) == ["HUB", "O"]  # apart, and A goes

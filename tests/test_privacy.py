@@ -446,3 +446,21 @@ def test_moving_a_sensitive_site_changes_nothing_shared(tmp_path):
     assert first.keys() == second.keys()
     differ = [k for k in first if first[k] != second[k]]
     assert not differ, differ
+
+
+def test_a_building_reopened_by_a_team_from_a_withheld_site_is_not_named():
+    """The reopening line of the building a confidential team moved into would name where it went."""
+    from test_finance import FIN, _estate, _moves
+
+    from estate.finance import cost_programme
+    from estate.privacy import Redaction
+
+    assets = _estate({"asset_id": "S", "partner": "A", "teams_before": 1, "sensitive": True},
+                     {"asset_id": "H", "partner": "B", "decision": "keep", "gia_m2": 500.0, "teams_before": 0,
+                      "sensitive": False, "name": "Town Library Annexe"})
+    prog = cost_programme(assets, _moves(("CONF1", "A", 10.0, 64.0, "S", "H", 10.0)), FIN)
+    assert (prog.flows["item_id"] == "H").any()  # the truth, restricted
+    shared = Redaction.of(assets, pd.DataFrame({"occupier_id": ["CONF1"], "asset_id": ["S"]})).programme(prog)
+    flows = shared.flows
+    assert not (flows["item_id"] == "H").any() and not flows["item"].astype(str).str.contains("Annexe").any()
+    assert flows["pv_gbp"].sum() == pytest.approx(prog.flows["pv_gbp"].sum())  # the same totals

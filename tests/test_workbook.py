@@ -75,7 +75,8 @@ class Book:
         return f"'[programme.xlsx]{sheet.upper()}'!{ref}"
 
     def calculate(self, **changes) -> Book:
-        """Recalculate with assumptions changed (``name=value``, ``"sensitivity.x (low)"``: pass a dict)."""
+        """Recalculate with assumptions changed, named as in column A of the Assumptions sheet
+        (``optimism_bias=0.5``; ``**{"sensitivity.receipts (low)": -0.5}`` for a sensitivity bound)."""
         inputs = {self.key("Assumptions", f"B{self.rows[name]}"): value for name, value in changes.items()}
         self.values = self.model.calculate(inputs=inputs) if inputs else self.model.calculate()
         return self

@@ -235,23 +235,27 @@ class Redaction:
                                     crs=moves.crs)
         return pd.concat([shown, folded], ignore_index=True)
 
-    def flows(self, flows: pd.DataFrame) -> pd.DataFrame:
+    def flows(self, flows: pd.DataFrame, reopened_by_withheld: set[str] = frozenset()) -> pd.DataFrame:
         """Cash-flow line items: sensitive disposals under their pseudonym and the withheld name;
-        moves with a sensitive end folded into one line per year and partner."""
+        the lines of moves with a sensitive end, and the reopening of a building whose first team
+        came from a withheld site (which would name where it went), folded into one line per year,
+        partner and category."""
         if flows.empty or not self.pseudonym:
             return flows
         out = flows.copy()
         disposal = out["item_id"].isin(self.pseudonym)
         out.loc[disposal, "item"] = WITHHELD_NAME
+        reopening = (out["category"] == "reopening_cost") & out["item_id"].astype(str).isin(reopened_by_withheld)
         out["item_id"] = self.ids_in(out["item_id"])
-        move = out["category"].isin(MOVE_CATEGORIES) & out["item_id"].astype(str).isin(self.teams)
+        move = (out["category"].isin(MOVE_CATEGORIES) & out["item_id"].astype(str).isin(self.teams)) | reopening
         if move.any():
             hidden = out[move]
             folded = hidden.groupby(["year", "financial_year", "partner", "category", "discount_factor"],
                                     sort=True).agg(gbp=("gbp", "sum"), pv_gbp=("pv_gbp", "sum"),
                                                    n=("item_id", "size")).reset_index()
             folded["item_id"] = WITHHELD_END
-            folded["item"] = folded["n"].map(lambda n: f"{n} team move{'s' if n != 1 else ''} from withheld sites")
+            folded["item"] = folded["n"].map(lambda n: f"{n} line{'s' if n != 1 else ''} of team moves from "
+                                             "withheld sites")
             out = pd.concat([out[~move], folded.drop(columns="n")], ignore_index=True)
             order = {c: i for i, c in enumerate(dict.fromkeys(flows["category"]))}
             out = out.assign(_c=out["category"].map(order)).sort_values(
@@ -277,7 +281,10 @@ class Redaction:
         if "from_asset_id" in moves:
             moves = moves.assign(from_asset_id=self.ids_in(moves["from_asset_id"]),
                                  to_asset_id=self.ids_in(moves["to_asset_id"]))
-        return replace(prog, disposals=self.disposals(prog.disposals), moves=moves, flows=self.flows(prog.flows),
+        reopened = prog.moves.get("reopens", pd.Series(False, index=prog.moves.index)).fillna(False).astype(bool)
+        by_withheld = prog.moves.loc[reopened & prog.moves["occupier_id"].astype(str).isin(self.teams), "to_asset_id"]
+        return replace(prog, disposals=self.disposals(prog.disposals), moves=moves,
+                       flows=self.flows(prog.flows, reopened_by_withheld=set(by_withheld.astype(str))),
                        notes=[self.text(n) for n in prog.notes])
 
     # -- access ---------------------------------------------------------------

@@ -281,7 +281,7 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access_table: p
     status = problem.status
     if not (status[teams["home"].to_numpy()] == CLOSED).any():  # today's estate is a plan: start from it
         home_pairs = np.flatnonzero(pairs["site"].to_numpy() == teams["home"].to_numpy()[t])
-        model.start = Start(np.flatnonzero(status != CLOSED), home_pairs, side.start_values())
+        model.start = model.today_start = Start(np.flatnonzero(status != CLOSED), home_pairs, side.start_values())
         model.start = greedy_start(model, scenario)
     model.build_seconds = time.perf_counter() - started
     return model

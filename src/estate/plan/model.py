@@ -77,6 +77,8 @@ class Model:
     starters: list = field(default_factory=list)
     #: Present value of bringing each empty site back into use (engine site position → £).
     reopening_pv_gbp: dict = field(default_factory=dict)
+    #: Today's estate as a start (kept whenever another start would break a rule).
+    today_start: Start | None = None
     #: How the start was improved before the solve (:func:`estate.plan.start.improve`).
     search: dict = field(default_factory=dict)
 

@@ -15,7 +15,7 @@ from estate.finance import cost_programme
 from estate.locate.problem import FREE, OPEN
 from estate.locate.solve import Solution
 from estate.plan.compile import OUTSIDE_SCOPE
-from estate.plan.model import MOVE_COLUMNS, Model, Plan
+from estate.plan.model import MOVE_COLUMNS, Model, Plan, flag
 from estate.scenario import Scenario
 
 
@@ -59,8 +59,10 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
 
     # Decisions.
     out = assets.copy()
-    # An asset outside the scope that takes teams in is part of the plan after all.
-    receives = ids.isin(mv["to_asset_id"])
+    # An asset outside the scope that takes teams in is part of the plan after all (a confidential team's
+    # arrival does not count: the shareable layer would otherwise single out where it went).
+    public_mv = mv[~flag(mv, "confidential")] if len(mv) else mv
+    receives = ids.isin(public_mv["to_asset_id"])
     in_plan = ids.isin(sites.loc[sites["in_scope"], "asset_id"]) | receives
     partners_after = after.groupby("asset_id")["partner"].agg(lambda p: ";".join(sorted(set(p))))
     out["partners_after"] = ids.map(partners_after).fillna("")

@@ -86,6 +86,7 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
             continue
         movers = sorted(teams_at.get(s, []), key=lambda t: -need[t])
         gain, chosen, used, opened = exit_value[s], [], {}, set()
+        placed: dict[int, set[str]] = {}  # services this closure puts in each building
         for t in movers:
             cand = order[first[t]:first[t + 1]]
             best, best_cost = -1, np.inf
@@ -93,7 +94,7 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
                 d = pair_site[p]
                 if d == s or not is_open[d] or room[d] - used.get(d, 0.0) < need[t] - 1e-9:
                     continue
-                if clash.get(service[t], set()) & present[d]:
+                if clash.get(service[t], set()) & (present[d] | placed.get(d, set())):
                     continue
                 cost = pair_pv[p] + (reopen.get(d, 0.0) if d in reopen and d not in opened else 0.0)
                 if cost < best_cost:
@@ -103,6 +104,7 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
                 break
             chosen.append((t, best))
             used[best] = used.get(best, 0.0) + need[t]
+            placed.setdefault(best, set()).add(service[t])
             if best in reopen:
                 opened.add(best)
                 reopen.pop(best, None)  # paid once
@@ -136,6 +138,13 @@ NEIGHBOURHOOD_NODES = 200
 NEIGHBOURHOOD_SECONDS = 120.0
 
 
+def keeps_every_row(milp, values: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether ``values`` keep every row and bound of ``milp``."""
+    activity = milp.A @ values
+    return bool((activity >= milp.row_lower - tol).all() and (activity <= milp.row_upper + tol).all()
+                and (values >= milp.col_lower - tol).all() and (values <= milp.col_upper + tol).all())
+
+
 def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None) -> tuple[Start, dict]:
     """Improve a start by optimising one neighbourhood at a time (large-neighbourhood search).
 
@@ -153,8 +162,11 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
     problem = model.problem
     milp = formulate.min_cost(problem, single_source=True)
     values = _start_values(milp, start)
+    record = {"greedy_kept_every_rule": keeps_every_row(milp, values)}
+    if not record["greedy_kept_every_rule"] and model.today_start is not None:  # never start from a broken plan
+        values = _start_values(milp, model.today_start)
     best = float(milp.c @ values + milp.offset)
-    record = {"start_objective": best, "passes": [], "stopped_by_time": 0}
+    record.update(start_objective=best, passes=[], stopped_by_time=0)
     y0, _ = milp.parts["y"]
     x0, _ = milp.parts["x"]
     home = model.teams["home"].to_numpy()
