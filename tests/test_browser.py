@@ -176,8 +176,11 @@ def test_no_sensitive_site_coordinates_in_any_html_output(sample_plan):
     assert {p.name for p in pages} >= {"register.html", "plan.html", "access.html", "report.html"}
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        numbers = np.array([float(n) for n in re.findall(r"-?\d+\.\d{3,}", text)])
-        pairs = np.c_[numbers[:-1], numbers[1:]] if len(numbers) > 1 else np.zeros((0, 2))
+        # Every two numbers written as a coordinate pair ("a, b", as in [lat, lon] and GeoJSON [lon, lat]),
+        # and every lat/lng written as keys; two numbers of different markers are not a pair.
+        found = re.findall(r"(?=(-?\d+\.\d{3,})\s*,\s*(-?\d+\.\d{3,}))", text)
+        found += re.findall(r'"?lat"?\s*:\s*(-?\d+\.\d{3,})\s*,\s*"?(?:lng|lon)"?\s*:\s*(-?\d+\.\d{3,})', text)
+        pairs = np.array(found, dtype=float).reshape(-1, 2)
         for x, y, lon, lat, name, postcode in zip(secret.geometry.x, secret.geometry.y, wgs.x, wgs.y,
                                                   secret["name"], secret["postcode"]):
             for a, b in ((lat, lon), (lon, lat)):  # [lat, lon] in markers, [lon, lat] in GeoJSON
