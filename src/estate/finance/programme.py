@@ -171,7 +171,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
                      f"(e.g. {', '.join(cannot.head(3))}); they are costed as kept")
     exit_year, move_year = _phase(disposed, moves, earliest, settings, notes)
     options = asset_options(disposed, settings, exit_year=exit_year.to_numpy())
-    columns = [c for c in ("asset_id", "name", "partner", "asset_type", "tenure", "gia_m2") if c in disposed]
+    columns = [c for c in ("asset_id", "name", "partner", "asset_type", "tenure", "gia_m2", "market_value_gbp",
+                           "backlog_maintenance_gbp") if c in disposed]
     disposals = pd.concat([disposed[columns], options.drop(columns=["asset_id", "running_cost_gbp"])], axis=1)
     disposals.insert(disposals.columns.get_loc("exit_year") + 1, "financial_year",
                      [year_label(y, settings) if y >= 0 else "" for y in disposals["exit_year"]])
