@@ -272,3 +272,15 @@ def test_excess_travel_stops_at_the_horizon_and_its_present_value_matches_the_li
     assert travel["gbp"].tolist() == pytest.approx([-10 * 2 * 5 * 1.2] * 2)
     move_pv = -prog.flows.loc[prog.flows["category"].isin(["move_cost", "excess_travel"]), "pv_gbp"].sum()
     assert move_cost_pv_gbp(2.0, 16.0, 5.0, 8, fin) == pytest.approx(move_pv)
+
+
+def test_a_disposal_that_cannot_exit_keeps_its_teams_and_costs_nothing():
+    # Re-costed under assumptions where X's lease runs past the horizon: X is costed as kept, so its
+    # team does not move either: no move, travel, new-space or reopening line, and no reopened building.
+    assets = _estate({"asset_id": "X", "tenure": "leasehold", "lease_expiry_date": pd.Timestamp("2050-01-01"),
+                      "running_cost_gbp": 30_000.0, "teams_before": 1},
+                     {"asset_id": "H", "decision": "keep", "gia_m2": 200.0, "teams_before": 0, "partner": "B"})
+    prog = cost_programme(assets, _moves(("TA", "P", 10.0, 64.0, "X", "H", 1.0)), FIN)
+    assert prog.flows.empty and prog.summary["npv_gbp"] == 0.0 and prog.summary["buildings_reopened"] == 0
+    assert not prog.moves["in_horizon"].any()
+    assert any("their teams as staying" in n for n in prog.notes)

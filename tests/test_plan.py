@@ -557,3 +557,11 @@ def test_the_greedy_start_never_puts_incompatible_teams_from_one_building_togeth
     assert keeps_every_row(milp, _start_values(milp, model.start))
     plan = run(assets, occ, sc)
     assert sorted(plan.moves["to_asset_id"]) == ["HUB", "O"]  # apart, and A goes
+
+
+def test_a_team_whose_home_has_no_locality_is_held_to_the_radius_only():
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "locality": None},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("T", "A", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, scenario(replace(PLAN, move_rule="locality")))
+    assert plan.moves["to_asset_id"].tolist() == ["B"] and decision(plan, "A") == "dispose"

@@ -168,7 +168,7 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     cannot = disposed["asset_id"][earliest.reindex(disposed["asset_id"]).to_numpy() < 0]
     if len(cannot):
         notes.append(f"{len(cannot)} disposal(s) cannot exit inside the horizon under these assumptions "
-                     f"(e.g. {', '.join(cannot.head(3))}); they are costed as kept")
+                     f"(e.g. {', '.join(cannot.head(3))}); they are costed as kept, and their teams as staying")
     exit_year, move_year = _phase(disposed, moves, earliest, settings, notes)
     options = asset_options(disposed, settings, exit_year=exit_year.to_numpy())
     columns = [c for c in ("asset_id", "name", "partner", "asset_type", "tenure", "gia_m2", "market_value_gbp",
@@ -188,7 +188,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     km = mv["costed_km"] if "costed_km" in mv else mv["distance_km"]  # a confidential team: the move radius
     mv = pd.concat([mv, move_costs(mv["fte"], mv["need_m2"], km, settings, move_year=mv["move_year"])], axis=1)
     h = settings.horizon_years
-    mv["in_horizon"] = mv["move_year"] < h
+    # A move out of a disposal that cannot exit under these assumptions (year −1) does not happen.
+    mv["in_horizon"] = (mv["move_year"] >= 0) & (mv["move_year"] < h)
     owner = assets.set_index(assets["asset_id"].astype(str))["partner"]
     mv["to_partner"] = mv["to_asset_id"].astype(str).map(owner).to_numpy()
     uplift = 1 + settings.optimism_bias
@@ -216,8 +217,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     grid = d.loc[d.index.repeat(h)].assign(year=np.tile(years, len(d)))
     grid = grid[grid["year"] >= grid["exit_year"]]
     name = d["name"] if "name" in d else d["asset_id"]
-    travel = _each_year(mv, settings.excess_travel_years, h)
-    held = _each_year(mv, h, h)
+    travel = _each_year(mv[mv["in_horizon"]], settings.excess_travel_years, h)
+    held = _each_year(mv[mv["in_horizon"]], h, h)
     km_t, fte_t = (travel["costed_km"] if "costed_km" in travel else travel["distance_km"]), travel["fte"]
     parts = [
         _lines(grid["year"], grid["partner"], "running_cost_saving", grid["asset_id"],

@@ -141,8 +141,11 @@ def _pairs(teams: pd.DataFrame, sites: pd.DataFrame, plan: PlanSettings) -> pd.D
         np.zeros(0, np.int64)
     per_home = pd.DataFrame({"home": cand_home, "site": cand_site})
     if plan.move_rule in ("locality", "authority"):
-        col = sites[plan.move_rule].to_numpy()
-        per_home = per_home[col[per_home["home"]] == col[per_home["site"]]]
+        # An unknown locality (or authority) matches no other building's, not even another unknown one.
+        col = sites[plan.move_rule].astype(object).to_numpy()
+        known = pd.notna(col)
+        same = (col[per_home["home"]] == col[per_home["site"]]) & known[per_home["home"]]
+        per_home = per_home[same | ~known[per_home["home"]]]
     team_rows = pd.DataFrame({"team": np.arange(len(teams)), "home": home})
     moves = team_rows.merge(per_home, on="home")
     moves = moves[moves["site"] != moves["home"]]
