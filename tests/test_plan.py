@@ -23,7 +23,7 @@ from estate.access.metrics import accessibility
 from estate.finance import asset_options
 from estate.plan import PlanError, PlanInfeasible, compile_model, make_plan
 from estate.scenario import (AccessSettings, DataSettings, FinanceSettings, Guardrail, PlanSettings, Scenario,
-                             Service, Standard)
+                             Service, SpaceRequest, Standard)
 
 FIN = FinanceSettings(discount_rate=0.0, horizon_years=10, earliest_exit_year=1, receipt_lag_months=0.0,
                       disposal_cost_share=0.02, optimism_bias=0.2, double_running_months=0.0,
@@ -565,3 +565,106 @@ def test_a_team_whose_home_has_no_locality_is_held_to_the_radius_only():
     occ = teams([("T", "A", "P1", "back_office", 10.0)])
     plan = run(assets, occ, scenario(replace(PLAN, move_rule="locality")))
     assert plan.moves["to_asset_id"].tolist() == ["B"] and decision(plan, "A") == "dispose"
+
+
+# --- Space requests ------------------------------------------------------------------------------------------
+# At 0%, a request needed from 2029/30 (year 2 of 10) needs its space for 8 years; 10 FTE need 64 m².
+FROM_2029 = 8
+
+
+def _request(**kw) -> SpaceRequest:
+    base = {"id": "R1", "partner": "P2", "service": "back_office", "fte": 10.0, "need_m2": 64.0, "from_year": 2029,
+            "new_lease_gbp_per_m2": 200.0, "locality": "Town"}
+    return SpaceRequest(**{**base, **kw})
+
+
+def _p2_elsewhere() -> dict:
+    """Partner P2's own building, statutory, in another town (so it cannot house a request in Town)."""
+    return {"asset_id": "P2HQ", "x_km": 50, "y_km": 0, "partner": "P2", "statutory": True, "locality": "Elsewhere"}
+
+
+def test_a_space_request_is_met_in_another_partners_kept_space_with_its_charge():
+    # K (P1) stays and has room. Housing R there avoids a lease of 200 × 64 × 8 = £102,400 and costs P1
+    # 40 × 64 × 8 = £20,480 of running; P2 pays P1 150 × 64 × 8 = £76,800 of occupancy charges.
+    assets = estate([{"asset_id": "K", "x_km": 0, "y_km": 0, "statutory": True}, _p2_elsewhere()])
+    occ = teams([("U", "K", "P1", "back_office", 5.0)])
+    fin = replace(FIN, new_space_running_gbp_per_m2=40.0, occupancy_charge_gbp_per_m2=150.0)
+    plan = run(assets, occ, _with(fin, replace(PLAN, space_requests=(_request(),))))
+    req = plan.requests.set_index("request_id").loc["R1"]
+    assert (req["housed_in"], req["host_partner"], req["outcome"], req["financial_year"]) == \
+        ("K", "P1", "a hub", "2029/30")
+    assert decision(plan, "K") == "hub" and plan.moves.empty
+    lease, running, charge = 200 * 64 * FROM_2029, 40 * 64 * FROM_2029, 150 * 64 * FROM_2029
+    assert plan.summary["npv_gbp"] == pytest.approx(lease - running)  # £81,920
+    assert plan.summary["npv_gbp"] == pytest.approx(-plan.summary["objective"])
+    ledger = plan.programme.ledger.set_index("partner")["own_net_pv_gbp"]
+    assert ledger["P2"] == pytest.approx(lease - charge) and ledger["P1"] == pytest.approx(charge - running)
+    lines = plan.programme.flows
+    avoided = lines[lines["category"] == "new_lease_avoided"]
+    assert avoided["financial_year"].iloc[0] == "2029/30" and len(avoided) == FROM_2029
+    assert plan.summary["space_requests"] == {"requested": 1, "met": 1, "new_lease_avoided_gbp_a_year": 200 * 64}
+
+
+def test_a_space_request_that_no_building_suits_takes_a_new_lease_and_says_why():
+    assets = estate([{"asset_id": "K", "x_km": 0, "y_km": 0, "statutory": True}, _p2_elsewhere()])
+    occ = teams([("U", "K", "P1", "back_office", 5.0)])
+    plan_settings = replace(PLAN, suitability={"health": ("clinic", "health_centre")},
+                            space_requests=(_request(service="health"),))
+    plan = run(assets, occ, scenario(plan_settings))
+    req = plan.requests.iloc[0]
+    assert req["outcome"] == "new lease" and req["housed_in"] == ""
+    assert "suits health teams" in req["reason"] and "in Town" in req["reason"]
+    assert plan.summary["npv_gbp"] == 0.0 and decision(plan, "K") == "keep"
+    # Nor does a building with too little room take it: K offers 160 m², U uses 32 m², R asks for 200 m².
+    big = run(assets, occ, scenario(replace(PLAN, space_requests=(_request(fte=31.25, need_m2=200.0),))))
+    assert big.requests.iloc[0]["outcome"] == "new lease" and "200 m² free" in big.requests.iloc[0]["reason"]
+
+
+def test_the_optimiser_weighs_a_sale_against_the_lease_a_request_would_avoid():
+    # A is P1's empty office, free to go: selling it is worth 9 × 10,000 + 500,000 × 0.98 = £580,000.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "running_cost_gbp": 10_000.0,
+                      "market_value_gbp": 500_000.0}, _p2_elsewhere()])
+    occ = teams([("V", "P2HQ", "P2", "back_office", 5.0)])
+    fin = replace(FIN, new_space_running_gbp_per_m2=40.0, reopening_gbp_per_m2=30.0)
+    cheap = run(assets, occ, _with(fin, replace(PLAN, space_requests=(_request(),))))
+    # The lease it would avoid (£102,400 less £20,480 of running) is worth less than the sale.
+    assert decision(cheap, "A") == "dispose" and cheap.summary["npv_gbp"] == pytest.approx(580_000)
+    assert cheap.requests.iloc[0]["outcome"] == "new lease"
+    assert "worth more sold" in cheap.requests.iloc[0]["reason"]
+    # At £2,000/m² the lease is worth £1,024,000: A stays to house R (reopened, 200 m² × £30 × 1.2).
+    dear = run(assets, occ, _with(fin, replace(PLAN, space_requests=(_request(new_lease_gbp_per_m2=2000.0),))))
+    assert decision(dear, "A") == "keep" and dear.requests.iloc[0]["housed_in"] == "A"
+    assert dear.requests.iloc[0]["outcome"] == "another partner's space"
+    assert dear.summary["npv_gbp"] == pytest.approx(2000 * 64 * 8 - 40 * 64 * 8 - 200 * 30 * 1.2)
+    assert dear.summary["npv_gbp"] == pytest.approx(-dear.summary["objective"])
+    assert dear.summary["buildings_reopened"] == 1
+
+
+def test_a_space_request_near_a_point_is_housed_within_its_distance():
+    # Two kept offices: N (P1's) 2 km from the point, F (P2's own) 5 km. Within 3 km only N may take it;
+    # within 1 km of a point next to F, only F.
+    assets = estate([{"asset_id": "N", "x_km": 2, "y_km": 0, "statutory": True},
+                     {"asset_id": "F", "x_km": 5, "y_km": 0, "statutory": True, "partner": "P2"}])
+    occ = teams([("U", "N", "P1", "back_office", 5.0)])
+    fin = replace(FIN, new_space_running_gbp_per_m2=40.0, occupancy_charge_gbp_per_m2=150.0)
+    point = (400_000.0, 370_000.0)
+    anywhere = run(assets, occ, _with(fin, replace(PLAN, space_requests=(
+        _request(locality=None, near_m=point, within_km=10.0),))))
+    assert anywhere.requests.iloc[0]["housed_in"] in ("N", "F")  # same cost to the partnership either way
+    within = run(assets, occ, _with(fin, replace(PLAN, space_requests=(
+        _request(locality=None, near_m=point, within_km=3.0),))))
+    assert within.requests.iloc[0]["housed_in"] == "N"
+    own = run(assets, occ, _with(fin, replace(PLAN, space_requests=(
+        _request(locality=None, near_m=(405_000.0, 370_000.0), within_km=1.0),))))
+    assert own.requests.iloc[0][["housed_in", "outcome"]].tolist() == ["F", "own space"]
+
+
+def test_a_space_request_naming_an_unknown_partner_or_locality_is_an_error():
+    assets = estate([{"asset_id": "K", "x_km": 0, "y_km": 0, "statutory": True}])
+    occ = teams([("U", "K", "P1", "back_office", 5.0)])
+    with pytest.raises(PlanError, match=r"space_requests\[0\] \(R1\)\.partner: 'P9' is not a partner"):
+        run(assets, occ, scenario(replace(PLAN, space_requests=(_request(partner="P9"),))))
+    with pytest.raises(PlanError, match=r"locality: 'Twon' is no asset's locality"):
+        run(assets, occ, scenario(replace(PLAN, space_requests=(_request(partner="P1", locality="Twon"),))))
+    with pytest.raises(PlanError, match="sensitive service"):
+        run(assets, occ, scenario(replace(PLAN, space_requests=(_request(partner="P1", service="refuge"),))))

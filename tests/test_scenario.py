@@ -90,3 +90,39 @@ def test_built_in_plan_and_finance_settings():
     assert s.plan.gap == 0.005 and s.plan.solver == "highs" and s.plan.max_move_km == 10.0
     assert ("custody", "early_help") in s.plan.incompatible
     assert s.plan.workspace.desks_per_fte == 0.8
+
+
+def test_built_in_space_requests():
+    s = load_scenario(BUILT_IN)
+    by_id = {r.id: r for r in s.plan.space_requests}
+    dwp = by_id["SR-DWP-WINSFORD"]
+    assert (dwp.partner, dwp.service, dwp.locality, dwp.from_year, dwp.front_facing) == \
+        ("DWP", "employment", "Winsford", 2029, True)
+    assert dwp.need_m2 == pytest.approx(20 * 0.8 * 8 + 20 * 6)  # desks and public space, as for a team
+    police = by_id["SR-POLICE-CREWE"]
+    assert police.near_m == (370500.0, 355900.0) and police.within_km == 3.0 and police.locality is None
+
+
+_REQUEST = 'id = "SR-POLICE-CREWE"'
+
+
+@pytest.mark.parametrize("old, new, expect", [
+    ("fte = 12 ", "m2 = 100\nfte = 12 ", "give exactly one of fte (people to house) or m2"),
+    ('from_year = "2028/29"', 'from_year = "2028"', "from_year': expected a financial year such as \"2029/30\", got '2028'"),
+    ('from_year = "2028/29"', 'from_year = "2028/30"', "expected a financial year"),
+    ('from_year = "2028/29"', 'from_year = "2040/41"', "2040/41 is outside the horizon (2027/28 to 2036/37)"),
+    ("near = [370500.0, 355900.0]", "near = [370500.0]", "near': expected [easting_m, northing_m]"),
+    ("near = [370500.0, 355900.0]    # Crewe town centre", "", "within_km': goes with near"),
+    ("new_lease_gbp_per_m2 = 250.0\n", "\n", "new_lease_gbp_per_m2': is required"),
+    ('service = "policing"', 'service = "poliicing"', "did you mean 'policing'?"),
+    ('id = "SR-POLICE-CREWE"', 'id = "SR-DWP-WINSFORD"', "is used by an earlier request"),
+    ("within_km = 3.0", "within_km = 3.0\nbudget = 5", "plan.space_requests[1] (SR-POLICE-CREWE).budget"),
+])
+def test_bad_space_requests_name_the_request_and_key(tmp_path, old, new, expect):
+    # The change applies within the second request (the block from its id on).
+    tail = (REPO / "models/cheshire-warrington.toml").read_text().split(_REQUEST)[1]
+    block = _REQUEST + tail
+    path = scenario_copy(tmp_path, "s.toml", (block, block.replace(old, new, 1)))
+    with pytest.raises(SourceErrors) as err:
+        load_scenario(path)
+    assert "s.toml" in str(err.value) and expect in str(err.value), str(err.value)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -290,6 +291,8 @@ def _write_plan(plan: Plan, run: AccessRun, scenario: Scenario, stage: Path, say
     red = run.redaction
     zones = _zones_layer(run.demand, run.today, plan.after)
     _write_gpkg(stage / RESTRICTED / "plan.gpkg", plan.assets, plan.moves, zones)
+    if plan.requests is not None and len(plan.requests):  # how each space request was met, for re-costing
+        write_csv(plan.requests, stage / RESTRICTED / "space_requests.csv")
     record = {"scenario_file": str(scenario.path), "model": plan.summary.get("model", {})}
     (stage / RESTRICTED / "run.json").write_text(json.dumps(_jsonable(record), indent=2) + "\n", encoding="utf-8")
     assets = red.assets(plan.assets, plan.occupiers)
@@ -343,8 +346,11 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
         if missing:
             raise EstateError(f"{plan_dir / RESTRICTED / 'plan.gpkg'}, layer 'assets': missing column(s) {missing}; "
                               "is this a plan estate wrote?")
+        requests_csv = plan_dir / RESTRICTED / "space_requests.csv"
+        requests = _read_requests(requests_csv) if requests_csv.is_file() else None
         say("costing the programme")
-        prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance)
+        prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance,
+                              requests=requests)
         summary.update({k: prog.summary[k] for k in FINANCE_KEYS})
         summary["recosted_with"] = Path(scenario.path).name
         red = Redaction.of(assets, pd.DataFrame(occupiers))  # the programme only: no access shares are rewritten
@@ -355,6 +361,27 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
         if (stage / "maps").is_dir():  # the plan map's summary panel shows the figures
             write_maps(stage, which=("plan",))
     return prog, summary
+
+
+def _read_requests(path: Path) -> pd.DataFrame:
+    """A plan's space requests as placed (``restricted/space_requests.csv``)."""
+    from estate.plan.requests import REQUEST_COLUMNS
+
+    try:
+        table = pd.read_csv(path, dtype={"request_id": str, "housed_in": str, "host_partner": str, "partner": str},
+                            keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise EstateError(f"{path}: cannot be read ({type(exc).__name__}); run `estate plan` again") from None
+    missing = [c for c in REQUEST_COLUMNS if c not in table]
+    if missing:
+        raise EstateError(f"{path}: missing column(s) {missing}; is this a plan estate wrote?")
+    bad = ~pd.to_numeric(table["from_year"], errors="coerce").notna() | \
+        ~pd.to_numeric(table["need_m2"], errors="coerce").gt(0) | \
+        ~pd.to_numeric(table["new_lease_gbp_per_m2"], errors="coerce").ge(0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise EstateError(f"{path}, row {row}: from_year, need_m2 (> 0) and new_lease_gbp_per_m2 (≥ 0) must be numbers")
+    return table
 
 
 def _jsonable(value):

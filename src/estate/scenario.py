@@ -134,6 +134,27 @@ class Guardrail:
 
 
 @dataclass(frozen=True)
+class SpaceRequest:
+    """A partner's need for space (``[[plan.space_requests]]``): ``need_m2`` of workspace for
+    ``service`` from financial year ``from_year`` (its calendar start year, e.g. 2029 for 2029/30),
+    in ``locality`` and/or within ``within_km`` of ``near_m`` (easting, northing in EPSG:27700).
+    The plan houses it in kept space when that is worth more than ``new_lease_gbp_per_m2`` a year
+    for a new lease (the alternative)."""
+
+    id: str
+    partner: str
+    service: str
+    fte: float
+    need_m2: float
+    from_year: int
+    new_lease_gbp_per_m2: float
+    front_facing: bool = False
+    locality: str | None = None
+    near_m: tuple[float, float] | None = None
+    within_km: float | None = None
+
+
+@dataclass(frozen=True)
 class PlanSettings:
     """What the estate model may decide and the rules it keeps (``[plan]``).
 
@@ -161,6 +182,7 @@ class PlanSettings:
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     suitability: dict[str, tuple[str, ...]] = field(default_factory=dict)
     public_facing_asset_types: tuple[str, ...] = ()
+    space_requests: tuple[SpaceRequest, ...] = ()
 
 
 #: How the partner ledger shares a programme's receipts and costs.
@@ -288,7 +310,7 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
                                 "time_limit_seconds", "gap", "solver", "workspace", "suitability",
-                                "public_facing_asset_types", "investment_asset_types"})
+                                "public_facing_asset_types", "investment_asset_types", "space_requests"})
     ws = r.table(plan, "workspace", "plan")
     r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share",
                                         "share_by_type"})
@@ -349,7 +371,73 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         gap=r.number(plan, "gap", "plan", 0.005, maximum=1.0),
         solver=r.text(plan, "solver", "plan", choices=SOLVERS, default="highs"),
         workspace=workspace,
+        space_requests=_space_requests(r, plan.get("space_requests", []), workspace),
     )
+
+
+_FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def _space_requests(r: TomlReader, items: object, ws: WorkspaceSettings) -> tuple[SpaceRequest, ...]:
+    """``[[plan.space_requests]]``: each needs an id, partner, service, ``fte`` or ``m2``, a place
+    (``locality`` and/or ``near`` with ``within_km``), ``from_year`` ("2029/30") and
+    ``new_lease_gbp_per_m2``. A request's FTE need the workspace a team of that size needs."""
+    if not isinstance(items, list):
+        r.fail("plan.space_requests", "expected an array of tables: [[plan.space_requests]] blocks")
+        return ()
+    out, seen = [], set()
+    for i, t in enumerate(items):
+        where = f"plan.space_requests[{i}]"
+        if not isinstance(t, dict):
+            r.fail(where, "expected a table with id, partner, service, fte or m2, locality or near, from_year "
+                   "and new_lease_gbp_per_m2")
+            continue
+        r.check_keys(t, where, {"id", "partner", "service", "fte", "m2", "front_facing", "locality", "near",
+                                "within_km", "from_year", "new_lease_gbp_per_m2"})
+        rid = r.text(t, "id", where, required=True) or f"request-{i + 1}"
+        where = f"plan.space_requests[{i}] ({rid})"
+        if rid in seen:
+            r.fail(f"{where}.id", f"{rid!r} is used by an earlier request; each request needs its own id")
+        seen.add(rid)
+        service = r.text(t, "service", where, required=True, choices=schema.SERVICES) or ""
+        front = r.flag(t, "front_facing", where, False)
+        if ("fte" in t) == ("m2" in t):
+            r.fail(where, "give exactly one of fte (people to house) or m2 (workspace needed)")
+        fte = r.number(t, "fte", where, 0.0, minimum=1e-9, maximum=1e6) if "fte" in t else None
+        m2 = r.number(t, "m2", where, 0.0, minimum=1e-9, maximum=1e7) if "m2" in t else None
+        if fte is not None:
+            m2 = fte * ws.desks_per_fte * ws.m2_per_desk + (fte * ws.front_facing_m2_per_fte if front else 0.0)
+        elif m2 is not None:  # the FTE such a space seats, for the moves and the ledger
+            fte = m2 / (ws.desks_per_fte * ws.m2_per_desk + (ws.front_facing_m2_per_fte if front else 0.0))
+        near = t.get("near")
+        if near is not None and (not isinstance(near, list) or len(near) != 2
+                                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and finite(v)
+                                            for v in near)):
+            r.fail(f"{where}.near", f"expected [easting_m, northing_m] in British National Grid (EPSG:27700), "
+                   f"got {near!r}")
+            near = None
+        locality = r.text(t, "locality", where)
+        if near is None and locality is None:
+            r.fail(where, "say where the space is needed: locality = \"...\" and/or near = [easting_m, "
+                   "northing_m] with within_km")
+        if "within_km" in t and near is None:
+            r.fail(f"{where}.within_km", "goes with near = [easting_m, northing_m]")
+        label = r.text(t, "from_year", where, required=True) or ""
+        match = _FINANCIAL_YEAR.match(label)
+        if label and (not match or (int(match[1]) + 1) % 100 != int(match[2])):
+            r.fail(f"{where}.from_year", f"expected a financial year such as \"2029/30\", got {label!r}")
+        if "new_lease_gbp_per_m2" not in t:
+            r.fail(f"{where}.new_lease_gbp_per_m2", "is required: what a new lease of this space would cost a "
+                   "year (£/m², rent, rates and running costs), the alternative the plan weighs")
+        out.append(SpaceRequest(
+            id=rid, partner=r.text(t, "partner", where, required=True) or "", service=service,
+            fte=float(fte or 0.0), need_m2=float(m2 or 0.0), front_facing=front,
+            from_year=int(match[1]) if match else 0,
+            new_lease_gbp_per_m2=r.number(t, "new_lease_gbp_per_m2", where, 0.0, minimum=1e-9, maximum=MAX_RATE_GBP),
+            locality=locality, near_m=(float(near[0]), float(near[1])) if near is not None else None,
+            within_km=(r.number(t, "within_km", where, 0.0, minimum=1e-9, maximum=MAX_MOVE_KM)
+                       if "within_km" in t else None)))
+    return tuple(out)
 
 
 def _range(r: TomlReader, table: dict, key: str, where: str, default: tuple[float, float],
@@ -511,6 +599,12 @@ def load_scenario(path: str | Path) -> Scenario:
                        "use the matrix engine with times from a timetable tool, or the straight engine")
     plan = _plan(r, r.table(doc, "plan", ""))
     finance = _finance(r, r.table(doc, "finance", ""))
+    for i, req in enumerate(plan.space_requests):
+        if req.from_year and not 0 <= req.from_year - finance.first_year < finance.horizon_years:
+            last = finance.first_year + finance.horizon_years - 1
+            r.fail(f"plan.space_requests[{i}] ({req.id}).from_year",
+                   f"{req.from_year}/{(req.from_year + 1) % 100:02d} is outside the horizon "
+                   f"({finance.first_year}/{(finance.first_year + 1) % 100:02d} to {last}/{(last + 1) % 100:02d})")
     estimates = _estimates(r, r.table(doc, "estimates", ""))
     name = r.text(doc, "name", "", default=path.stem) or path.stem  # a blank name is no name
     if not _NAME.match(name):

@@ -31,11 +31,12 @@ CATEGORIES: dict[str, int] = {
     "new_space_running": -1,  # extra running cost of the space teams take up in receiving buildings
     "reopening_cost": -1,  # bringing an empty building back into use
     "occupancy_charge": 1,  # between partners: + received by a host, − paid by a guest; sums to 0
+    "new_lease_avoided": 1,  # a space request housed in kept space: the new lease it would otherwise take
 }
 #: Categories that are transition costs (optimism bias applies; varied together in the sensitivity).
 ONE_OFF = ("double_running", "lease_exit_cost", "move_cost", "excess_travel", "reopening_cost")
 #: Categories of the cashable saving: running costs saved, net of double running and new space run.
-CASHABLE = ("running_cost_saving", "double_running", "new_space_running")
+CASHABLE = ("running_cost_saving", "double_running", "new_space_running", "new_lease_avoided")
 #: Categories that are transfers between partners: they sum to 0 over the partnership.
 TRANSFERS = ("occupancy_charge",)
 
@@ -77,6 +78,8 @@ class Programme:
     summary: dict
     settings: FinanceSettings
     notes: list[str] = field(default_factory=list)
+    #: The plan's space requests and their outcome (``estate.plan.requests.REQUEST_COLUMNS``).
+    requests: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _phase(disposed: pd.DataFrame, moves: pd.DataFrame, earliest: pd.Series, settings: FinanceSettings,
@@ -137,7 +140,30 @@ def _lines(year, partner, category: str, item_id, item, gbp, settings: FinanceSe
                          "gbp": CATEGORIES[category] * np.asarray(gbp, dtype=float)})
 
 
-def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceSettings) -> Programme:
+#: Columns an arrival into a building (a move, or a space request housed there) is costed by.
+_ARRIVAL_COLUMNS = ("occupier_id", "team", "partner", "to_partner", "to_asset_id", "move_year", "need_m2",
+                    "new_space_running_gbp_a_year", "occupancy_charge_gbp_a_year")
+
+
+def _housed_requests(requests: pd.DataFrame | None, settings: FinanceSettings) -> pd.DataFrame:
+    """The space requests housed in kept space, as arrivals (:data:`_ARRIVAL_COLUMNS`) with the new
+    lease each avoids a year (``new_lease_avoided_gbp_a_year``)."""
+    if requests is None or not len(requests):
+        return pd.DataFrame(columns=[*_ARRIVAL_COLUMNS, "new_lease_avoided_gbp_a_year"])
+    r = requests[requests["housed_in"].fillna("").astype(str) != ""]
+    m2 = r["need_m2"].to_numpy(float)
+    return pd.DataFrame({
+        "occupier_id": r["request_id"].astype(str).to_numpy(), "team": ("space request " + r["request_id"].astype(str)).to_numpy(),
+        "partner": r["partner"].to_numpy(), "to_partner": r["host_partner"].to_numpy(),
+        "to_asset_id": r["housed_in"].astype(str).to_numpy(), "move_year": r["from_year"].to_numpy(int),
+        "need_m2": m2, "new_space_running_gbp_a_year": settings.new_space_running_gbp_per_m2 * m2,
+        "occupancy_charge_gbp_a_year": np.where(r["host_partner"].to_numpy() != r["partner"].to_numpy(),
+                                                settings.occupancy_charge_gbp_per_m2 * m2, 0.0),
+        "new_lease_avoided_gbp_a_year": r["new_lease_gbp_per_m2"].to_numpy(float) * m2})
+
+
+def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceSettings,
+                   requests: pd.DataFrame | None = None) -> Programme:
     """Cost a plan's disposals and moves.
 
     Parameters
@@ -149,6 +175,11 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
         ``need_m2``, ``from_asset_id``, ``to_asset_id``, ``distance_km``.
     settings
         The finance assumptions.
+    requests
+        The plan's space requests (:data:`estate.plan.requests.REQUEST_COLUMNS`): one housed in
+        kept space avoids its new lease (``new_lease_avoided``, to the requester), and costs its
+        host the running cost of the space and any reopening, like a move in, with the occupancy
+        charge between them.
 
     Returns
     -------
@@ -197,14 +228,18 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     guest = mv["to_partner"].to_numpy() != mv["partner"].to_numpy()
     mv["occupancy_charge_gbp_a_year"] = np.where(guest, settings.occupancy_charge_gbp_per_m2
                                                  * mv["need_m2"].to_numpy(float), 0.0)
+    housed = _housed_requests(requests, settings)
+    arrivals = pd.concat([mv.loc[mv["in_horizon"], list(_ARRIVAL_COLUMNS)], housed[list(_ARRIVAL_COLUMNS)]],
+                         ignore_index=True)
     # Empty buildings today that take teams in are brought back into use, once, in their first move year.
     empty = (assets.set_index(assets["asset_id"].astype(str))["teams_before"].eq(0)
              if "teams_before" in assets else pd.Series(False, index=owner.index))
-    first_in = mv[mv["in_horizon"]].groupby("to_asset_id")["move_year"].min()
+    first_in = arrivals.groupby("to_asset_id")["move_year"].min()
     first_in = first_in[empty.reindex(first_in.index.astype(str)).fillna(False).to_numpy(bool)]
     first_move = (mv[mv["in_horizon"] & mv["to_asset_id"].isin(first_in.index)]
-                  .sort_values("move_year", kind="stable").drop_duplicates("to_asset_id").index)
-    mv["reopens"] = mv.index.isin(first_move)  # the move that brings an empty building back into use
+                  .sort_values("move_year", kind="stable").drop_duplicates("to_asset_id"))
+    first_move = first_move[first_move["move_year"].to_numpy() == first_in.reindex(first_move["to_asset_id"]).to_numpy()]
+    mv["reopens"] = mv.index.isin(first_move.index)  # the move that brings an empty building back into use
     reopened = assets.set_index(assets["asset_id"].astype(str)).reindex(first_in.index.astype(str))
     reopening = pd.DataFrame({
         "asset_id": first_in.index.astype(str), "year": first_in.to_numpy(int),
@@ -218,7 +253,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     grid = grid[grid["year"] >= grid["exit_year"]]
     name = d["name"] if "name" in d else d["asset_id"]
     travel = _each_year(mv[mv["in_horizon"]], settings.excess_travel_years, h)
-    held = _each_year(mv[mv["in_horizon"]], h, h)
+    held = _each_year(arrivals, h, h)
+    avoided = _each_year(housed, h, h)
     km_t, fte_t = (travel["costed_km"] if "costed_km" in travel else travel["distance_km"]), travel["fte"]
     parts = [
         _lines(grid["year"], grid["partner"], "running_cost_saving", grid["asset_id"],
@@ -239,6 +275,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
         _lines(reopening["year"], reopening["partner"], "reopening_cost", reopening["asset_id"], reopening["item"],
                reopening["gbp"], settings),
     ]
+    parts.append(_lines(avoided["year"], avoided["partner"], "new_lease_avoided", avoided["occupier_id"],
+                        avoided["team"], avoided["new_lease_avoided_gbp_a_year"], settings))
     charged = held[held["occupancy_charge_gbp_a_year"] > 0]
     parts += [_lines(charged["year"], charged["partner"], "occupancy_charge", charged["occupier_id"],
                      charged["team"], -charged["occupancy_charge_gbp_a_year"], settings),
@@ -272,8 +310,10 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
         "residual_value_forgone_pv_gbp": float(-flows.loc[flows["category"] == "residual_value", "pv_gbp"].sum()),
         "residual_value_kept_pv_gbp": float(residual_value_gbp(kept, settings).sum()
                                             * discount_factor(h, settings)),
-        "new_space_running_gbp_a_year": float(mv.loc[mv["in_horizon"], "new_space_running_gbp_a_year"].sum()),
-        "occupancy_charges_gbp_a_year": float(mv.loc[mv["in_horizon"], "occupancy_charge_gbp_a_year"].sum()),
+        "new_space_running_gbp_a_year": float(arrivals["new_space_running_gbp_a_year"].sum()),
+        "occupancy_charges_gbp_a_year": float(arrivals["occupancy_charge_gbp_a_year"].sum()),
+        "space_requests": {"requested": 0 if requests is None else int(len(requests)), "met": int(len(housed)),
+                           "new_lease_avoided_gbp_a_year": float(housed["new_lease_avoided_gbp_a_year"].sum())},
         "buildings_reopened": int(len(reopening)),
         "disposals": int(len(disposals)),
         "moves": int(len(mv)),
@@ -283,7 +323,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
         "horizon_years": settings.horizon_years,
     }
     return Programme(disposals=disposals, moves=mv, flows=flows, by_year=by_year, ledger=ledger,
-                     sensitivity=sensitivity, summary=summary, settings=settings, notes=notes)
+                     sensitivity=sensitivity, summary=summary, settings=settings, notes=notes,
+                     requests=pd.DataFrame() if requests is None else requests.reset_index(drop=True))
 
 
 def year_table(flows: pd.DataFrame, settings: FinanceSettings) -> pd.DataFrame:

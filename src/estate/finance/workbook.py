@@ -873,6 +873,8 @@ def write_programme(prog: Programme, out_dir: Path, *, scenario: str = "",
     tables = {"summary": summary, "cash_flow": prog.by_year.rename_axis("category").reset_index(),
               "lines": prog.flows, "disposals": prog.disposals, "moves": prog.moves, "ledger": prog.ledger,
               "sensitivity": prog.sensitivity, "assumptions": assumptions}
+    if len(prog.requests):
+        tables["space_requests"] = prog.requests
     for name, table in tables.items():
         path = out_dir / f"programme_{name}.csv"
         write_csv(table, path)

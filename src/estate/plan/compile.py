@@ -17,6 +17,7 @@ from estate.finance.costs import move_cost_pv_gbp, new_space_pv_gbp
 from estate.locate.problem import CLOSED, FREE, OPEN, Y, LocationProblem, ProblemError, SideConstraints
 from estate.locate.solve import Start
 from estate.plan.model import Model, PlanError, flag
+from estate.plan.requests import add_requests, lease_pv_gbp, price_requests
 from estate.plan.rules import access, guardrails, reopening, sharing
 from estate.plan.start import greedy_start
 from estate.scenario import PlanSettings, Scenario
@@ -255,15 +256,19 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access_table: p
     home_may_go = status[teams["home"]] != OPEN
     teams["move_year"] = np.where(home_may_go & (home_exit >= 0), home_exit, fin.earliest_exit_year)
     pairs = _pairs(teams, sites, plan)
+    sites, teams, pairs = add_requests(sites, teams, pairs, assets, scenario, suitable)
+    status = sites["status"].to_numpy()
     pairs = sharing.drop_moves_into_clashes(pairs, teams, sites, occ, plan)
-    pairs = _price_pairs(pairs, teams, scenario)
+    pairs = price_requests(_price_pairs(pairs, teams, scenario), teams, scenario)
     need = teams["need_m2"].to_numpy(float)
     t = pairs["team"].to_numpy()
 
     free = status == FREE
     exit_value = sites["exit_value_pv_gbp"].to_numpy()
     side = SideConstraints()
-    side.offset = -float(exit_value[free].sum() + exit_value[status == CLOSED].sum())
+    # Against today's estate, where every space request takes a new lease.
+    side.offset = -float(exit_value[free].sum() + exit_value[status == CLOSED].sum()
+                         + lease_pv_gbp(teams, scenario).sum())
     problem = LocationProblem.from_arrays(
         np.where(free, exit_value, 0.0), need, t, pairs["site"].to_numpy(), pairs["pv_gbp"].to_numpy() / need[t],
         capacity=np.maximum(sites["free_m2"].to_numpy(), 0.0), status=status,

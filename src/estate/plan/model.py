@@ -50,9 +50,11 @@ class Model:
 
     ``sites`` (engine site order): ``asset_id``, ``partner``, ``asset_type``,
     ``status``, ``keep_reason``, ``in_scope``, ``vacant``, ``host``,
-    ``exit_value_pv_gbp``, ``capacity_m2``, ``free_m2``, ``x_m``, ``y_m``.
+    ``exit_value_pv_gbp``, ``capacity_m2``, ``free_m2``, ``x_m``, ``y_m``,
+    ``new_lease`` (a space request's new lease, after the assets).
     ``teams`` (engine zone order): the movable occupiers with ``need_m2``,
-    ``home`` (site position) and ``move_year``. ``pairs``: ``team``, ``site``,
+    ``home`` (site position), ``move_year`` and ``space_request`` (the
+    requests come last, each at home in its new lease). ``pairs``: ``team``, ``site``,
     ``distance_km``, ``costed_km``, ``move_cost_gbp`` (undiscounted) and
     ``pv_gbp`` (what the engine charges), aligned with the problem's pair
     arrays. ``rules`` describes each side-constraint group.
@@ -102,6 +104,7 @@ class Plan:
     solution: Solution
     summary: dict
     notes: list[str]
+    requests: pd.DataFrame | None = None  # space requests and their outcome (estate.plan.requests.REQUEST_COLUMNS)
     shared_summary: dict | None = None  # the summary as written for sharing (set when the plan is written)
 
 

@@ -16,6 +16,7 @@ from estate.locate.problem import FREE, OPEN
 from estate.locate.solve import Solution
 from estate.plan.compile import OUTSIDE_SCOPE
 from estate.plan.model import MOVE_COLUMNS, Model, Plan, flag
+from estate.plan.requests import read_requests
 from estate.scenario import Scenario
 
 
@@ -38,13 +39,20 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     ids = assets["asset_id"].astype(str)
     kept_site = np.zeros(len(sites), bool)
     kept_site[sol.open_sites] = True
-    disposed = set(sites.loc[~kept_site, "asset_id"])
-    # Where each movable team ends up.
+    lease = flag(sites, "new_lease")  # a space request's new lease: not an asset
+    disposed = set(sites.loc[~kept_site & ~lease, "asset_id"])
+    # Where each movable team ends up (the space requests come after the register's teams).
     dest = destinations(sol.assignments, len(teams))
+    request = flag(teams, "space_request")
     after = occ.copy()
     movable = ~after["fixed"].to_numpy()
-    after.loc[movable, "asset_id"] = sites["asset_id"].to_numpy()[dest]
-    moved = dest != teams["home"].to_numpy()
+    after.loc[movable, "asset_id"] = sites["asset_id"].to_numpy()[dest[~request]]
+    housed = request & ~lease[dest]
+    if housed.any():  # a request housed in kept space is a team of that building from its first year
+        arrivals = teams.loc[housed, list(occ.columns)].assign(asset_id=sites["asset_id"].to_numpy()[dest[housed]])
+        after = pd.concat([after, arrivals], ignore_index=True)
+    requests = read_requests(model, dest, kept_site, assets, after, scenario)
+    moved = (dest != teams["home"].to_numpy()) & ~request
 
     xy = pd.DataFrame({"x": assets.geometry.x.to_numpy(), "y": assets.geometry.y.to_numpy()}, index=ids)
     mv = teams[moved].copy()
@@ -62,7 +70,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     # An asset outside the scope that takes teams in is part of the plan after all (a confidential team's
     # arrival does not count: the shareable layer would otherwise single out where it went).
     public_mv = mv[~flag(mv, "confidential")] if len(mv) else mv
-    receives = ids.isin(public_mv["to_asset_id"])
+    receives = ids.isin(public_mv["to_asset_id"]) | ids.isin(requests["housed_in"])
     in_plan = ids.isin(sites.loc[sites["in_scope"], "asset_id"]) | receives
     partners_after = after.groupby("asset_id")["partner"].agg(lambda p: ";".join(sorted(set(p))))
     out["partners_after"] = ids.map(partners_after).fillna("")
@@ -71,7 +79,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     out["decision"] = np.where(is_disposed, "dispose", np.where(n_partners >= 2, "hub", "keep"))
     out["teams_before"] = ids.map(occ.groupby("asset_id").size()).fillna(0).astype(int)
     # The programme: phasing, cash flows and headline figures from the one cost model.
-    prog = cost_programme(out, mv, fin)
+    prog = cost_programme(out, mv, fin, requests=requests)
     out["exit_year"] = ids.map(prog.disposals.set_index("asset_id")["financial_year"]).astype(object).fillna("")
     opt = model.options.set_index("asset_id")
     out["in_plan"] = in_plan.to_numpy()
@@ -129,6 +137,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "new_space_running_gbp_a_year": money["new_space_running_gbp_a_year"],
         "occupancy_charges_gbp_a_year": money["occupancy_charges_gbp_a_year"],
         "buildings_reopened": money["buildings_reopened"],
+        "space_requests": money["space_requests"],
         "vacant_before": int((out["teams_before"] == 0).sum()),
         "vacant_disposed": int(((out["teams_before"] == 0) & is_disposed).sum()),
         "cashable_savings_gbp": money["cashable_savings_gbp"],
@@ -143,7 +152,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
                   "buildings_forced_keep": int((model.problem.status == OPEN).sum()),
                   "buildings_must_exit": int(model.sites["must_exit"].sum()),
                   "buildings_decided_alone": int(model.sites["decided_alone"].sum()),
-                  "movable_teams": int(model.problem.n_zones),
+                  "movable_teams": int((~request).sum()), "space_requests": int(request.sum()),
                   "team_building_options": int(len(model.pairs)), **sol.stats},
         "start_search": model.search,
         "rules": list(model.rules.values()),
@@ -152,7 +161,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "notes": list(model.notes) + prog.notes,
     }
     return Plan(assets=out, moves=moves, occupiers=after, after=after_access, programme=prog, solution=sol,
-                summary=summary, notes=list(model.notes))
+                summary=summary, notes=list(model.notes), requests=requests)
 
 
 def _settings(scenario: Scenario) -> dict:

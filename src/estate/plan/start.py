@@ -122,6 +122,24 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
             protected[d] = True  # a building that takes teams in stays
             present[d].add(service[t])
 
+    # Space requests: the cheapest kept building with room, when it costs less than the new lease.
+    for t in np.flatnonzero(teams["space_request"].to_numpy(bool)) if "space_request" in teams else []:
+        cand = order[first[t]:first[t + 1]]
+        lease = pair_pv[cand][pair_site[cand] == home[t]].sum()
+        best, best_cost = -1, lease - 1e-6
+        for p in cand:
+            d = pair_site[p]
+            if d == home[t] or not is_open[d] or room[d] < need[t] - 1e-9 or clash.get(service[t], set()) & present[d]:
+                continue
+            cost = pair_pv[p] + reopen.get(d, 0.0)
+            if cost < best_cost:
+                best, best_cost = d, cost
+        if best >= 0:
+            dest[t] = best
+            room[best] -= need[t]
+            reopen.pop(best, None)
+            present[best].add(service[t])
+
     key = pairs["team"].to_numpy() * n + pair_site
     chosen_pairs = np.flatnonzero(np.isin(key, np.arange(len(teams)) * n + dest))
     extra = problem.side.start_values().copy() if problem.side is not None else np.zeros(0)

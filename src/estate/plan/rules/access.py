@@ -33,9 +33,10 @@ def delivers_by_asset(assets: pd.DataFrame, service: Service) -> np.ndarray:
 
 def _serving(teams: pd.DataFrame, service: Service) -> np.ndarray:
     """Teams whose presence makes a service point: front-facing teams of the service (and, for a
-    public service, not confidential ones)."""
+    public service, not confidential ones). A space request never counts: access is held by today's
+    teams, and a new service housed somewhere only adds to it."""
     return (teams["service"].isin(service.services).to_numpy() & flag(teams, "front_facing")
-            & (service.sensitive | ~flag(teams, "confidential")))
+            & (service.sensitive | ~flag(teams, "confidential")) & ~flag(teams, "space_request"))
 
 
 def rule_text(service: Service, required: float) -> str:
