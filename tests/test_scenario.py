@@ -116,7 +116,7 @@ _REQUEST = 'id = "SR-POLICE-CREWE"'
     ("new_lease_gbp_per_m2 = 250.0\n", "\n", "new_lease_gbp_per_m2': is required"),
     ('service = "policing"', 'service = "poliicing"', "did you mean 'policing'?"),
     ('id = "SR-POLICE-CREWE"', 'id = "SR-DWP-WINSFORD"', "is used by an earlier request"),
-    ("within_km = 3.0", "within_km = 3.0\nbudget = 5", "plan.space_requests[1] (SR-POLICE-CREWE).budget"),
+    ("within_km = 3.0", "within_km = 3.0\nbudget = 5", "plan.space_requests[1].budget': unknown key"),
 ])
 def test_bad_space_requests_name_the_request_and_key(tmp_path, old, new, expect):
     # The change applies within the second request (the block from its id on).
