@@ -53,6 +53,14 @@ ESTATE = pd.DataFrame([
 MOVES = _moves(("TA", "A", 10.0, 64.0, "X", "H", 1.0), ("TB", "B", 20.0, 128.0, "Y", "H", 2.0),
                ("TC", "A", 5.0, 32.0, "X", "E", 3.0))
 
+# Space requests: B's R1 is housed in A's H from 2029/30 (a guest: occupancy charge), A's R2 in its own H
+# from 2031/32, and A's R3 takes a new lease (nothing in the programme).
+REQUESTS = pd.DataFrame({
+    "request_id": ["R1", "R2", "R3"], "partner": ["B", "A", "A"], "service": "back_office", "fte": [8.0, 4.0, 2.0],
+    "need_m2": [51.2, 25.6, 12.8], "from_year": [2, 4, 1], "financial_year": ["2029/30", "2031/32", "2028/29"],
+    "new_lease_gbp_per_m2": [200.0, 250.0, 300.0], "housed_in": ["H", "H", ""], "host_partner": ["A", "A", ""],
+    "outcome": ["a hub", "a hub", "new lease"], "reason": ["", "", "no room"]})
+
 SUMMARY = {"Net present value": "npv_gbp", "Capital receipts": "capital_receipts_gbp",
            "One-off costs": "one_off_costs_gbp", "Cashable savings over the horizon": "cashable_savings_gbp",
            "Residual value forgone (present value)": "residual_value_forgone_pv_gbp",
@@ -151,12 +159,13 @@ def _check_sensitivity(book: Book, table: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
-    prog = cost_programme(ESTATE, MOVES, FIN)
-    # The estate exercises every category: a reopening, occupancy charges both ways, dilapidations, backlog.
+    prog = cost_programme(ESTATE, MOVES, FIN, requests=REQUESTS)
+    # The estate exercises every category: a reopening, occupancy charges both ways, dilapidations, backlog,
+    # space requests met in kept space.
     assert set(prog.flows["category"]) == {"running_cost_saving", "double_running", "capital_receipt",
                                            "backlog_avoided", "residual_value", "lease_exit_cost", "move_cost",
                                            "excess_travel", "new_space_running", "reopening_cost",
-                                           "occupancy_charge"}
+                                           "occupancy_charge", "new_lease_avoided"}
     return prog, Book(prog, tmp_path_factory.mktemp("live"))
 
 
@@ -170,7 +179,8 @@ def test_recalculating_the_workbook_reproduces_the_costing(book):
     ws = wb.wb["Cash flow"]
     labels = [c.value for c in ws[1]][1:prog.settings.horizon_years + 2]
     assert labels == list(prog.by_year.columns) and labels[-1] == "end 2032/33"
-    codes = {ws.cell(row=r, column=prog.settings.horizon_years + 5).value: r for r in range(3, 14)}
+    codes = {ws.cell(row=r, column=prog.settings.horizon_years + 5).value: r for r in range(3, 15)}
+    assert len(codes) == 12 and "new_lease_avoided" in codes
     for category, r in codes.items():
         got = [wb.get("Cash flow", ws.cell(row=r, column=j).coordinate) for j in range(2, len(labels) + 2)]
         assert got == pytest.approx(prog.by_year.loc[category].tolist(), abs=1e-6), category
@@ -185,6 +195,13 @@ def test_recalculating_the_workbook_reproduces_the_costing(book):
         for column in ("relocation_gbp", "ict_gbp", "fit_out_gbp", "excess_travel_gbp", "optimism_bias_gbp",
                        "move_cost_gbp", "new_space_running_gbp_a_year", "occupancy_charge_gbp_a_year"):
             assert moves[row.occupier_id][column] == pytest.approx(getattr(row, column), abs=1e-6), column
+    # Each space request's yearly figures are formulas; R1 (B in A's building) pays an occupancy charge.
+    requests = wb.table("Space requests", "request_id")
+    assert requests["R1"]["new_lease_avoided_gbp_a_year"] == pytest.approx(200.0 * 51.2)
+    assert requests["R1"]["occupancy_charge_gbp_a_year"] == pytest.approx(150.0 * 51.2)
+    assert requests["R2"]["occupancy_charge_gbp_a_year"] == 0 and requests["R3"]["new_lease_avoided_gbp_a_year"] == 0
+    avoided = prog.flows[prog.flows["category"] == "new_lease_avoided"].groupby("item_id")["gbp"].sum()
+    assert avoided.to_dict() == pytest.approx({"R1": 200.0 * 51.2 * 4, "R2": 250.0 * 25.6 * 2})
 
 
 def test_every_number_is_a_formula_or_labelled_a_value(book):
@@ -238,7 +255,7 @@ CHANGES = [
 @pytest.mark.parametrize("change", CHANGES, ids=lambda c: "+".join(c))
 def test_changing_an_assumption_recalculates_like_the_costing(book, change):
     _, wb = book
-    expect = cost_programme(ESTATE, MOVES, replace(FIN, **change))
+    expect = cost_programme(ESTATE, MOVES, replace(FIN, **change), requests=REQUESTS)
     wb.calculate(**change)
     _check_summary(wb, expect)
     _check_ledger(wb, expect)
@@ -337,8 +354,8 @@ def test_workbook_totals_are_live_formulas_equal_to_the_costing(book):
     # (Moved from tests/test_finance.py, on this module's estate.)
     prog, wb = book
     wb.calculate()
-    assert wb.wb.sheetnames == ["Summary", "Cash flow", "Disposals", "Moves", "Partner ledger", "Sensitivity",
-                                "Assumptions", "Lines"]
+    assert wb.wb.sheetnames == ["Summary", "Cash flow", "Disposals", "Moves", "Space requests", "Partner ledger",
+                                "Sensitivity", "Assumptions", "Lines"]
     summary = {r[0].value: r[1] for r in wb.wb["Summary"].iter_rows(min_row=2) if r[0].value}
     for label in ("Net present value", "Capital receipts", "One-off costs", "Steady-state annual running-cost saving",
                   "Cashable savings over the horizon", "Residual value forgone (present value)"):

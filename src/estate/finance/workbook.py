@@ -114,6 +114,7 @@ _LABELS = {
     "new_space_running": "Running cost of space taken up in receiving buildings",
     "reopening_cost": "Bringing empty buildings back into use",
     "occupancy_charge": "Occupancy charges between partners (sum to 0)",
+    "new_lease_avoided": "New leases avoided (space requests met in kept space)",
 }
 #: Categories costed per disposal, in the order of their columns on the Disposals sheet.
 _DISPOSAL_CATEGORIES = ("running_cost_saving", "double_running", "capital_receipt", "backlog_avoided",
@@ -393,6 +394,49 @@ def _moves_sheet(ws: Worksheet, m: pd.DataFrame) -> tuple[dict[str, str], int]:
     return col, total
 
 
+_R_VALUES = ("request_id", "partner", "service", "fte", "need_m2", "from_year", "financial_year",
+             "new_lease_gbp_per_m2", "housed_in", "host_partner", "outcome", "reason")
+_R_FORMULAS = ("new_lease_avoided_gbp_a_year", "new_space_running_gbp_a_year", "occupancy_charge_gbp_a_year")
+_R_FORMATS = {"fte": FTE, "need_m2": M2, "from_year": YEAR, "new_lease_gbp_per_m2": GBP}
+
+
+def _request_values(prog: Programme) -> pd.DataFrame:
+    """The plan's space requests, with blank text where a request is not housed."""
+    r = prog.requests.reset_index(drop=True).copy()
+    if not len(r):
+        return pd.DataFrame(columns=list(_R_VALUES))
+    for c in ("housed_in", "host_partner", "reason", "outcome"):
+        r[c] = r[c].fillna("").astype(str) if c in r else ""
+    return r
+
+
+def _requests_sheet(ws: Worksheet, r: pd.DataFrame) -> dict[str, str]:
+    """One row per space request: what it asked for and where it is housed (values), and what it
+    avoids and costs a year (formulas of the Assumptions)."""
+    columns = list(_R_VALUES) + list(_R_FORMULAS)
+    col = {name: get_column_letter(j) for j, name in enumerate(columns, start=1)}
+    _header(ws, columns)
+    for i, rec in enumerate(r[list(_R_VALUES)].itertuples(index=False), start=2):
+        for j, value in enumerate(rec, start=1):
+            _v(ws, i, j, value, _R_FORMATS.get(_R_VALUES[j - 1]))
+        c = {k: f"{v}{i}" for k, v in col.items()}
+        housed = f'{c["housed_in"]}<>""'
+        formulas = {
+            "new_lease_avoided_gbp_a_year": f"=IF({housed},{c['new_lease_gbp_per_m2']}*{c['need_m2']},0)",
+            "new_space_running_gbp_a_year": f"=IF({housed},{_a('new_space_running_gbp_per_m2')}*{c['need_m2']},0)",
+            "occupancy_charge_gbp_a_year": (f"=IF(AND({housed},{c['host_partner']}<>{c['partner']}),"
+                                            f"{_a('occupancy_charge_gbp_per_m2')}*{c['need_m2']},0)"),
+        }
+        for name, formula in formulas.items():
+            _f(ws, i, columns.index(name) + 1, formula, GBP)
+    _totals(ws, columns, len(r), {"fte", "need_m2", *_R_FORMULAS})
+    _put(ws, len(r) + 4, 1, "A space request housed in kept space avoids its new lease (new_lease_gbp_per_m2, a value "
+                            "from the scenario) and costs its host the running cost of the space; the requester "
+                            "pays the host an occupancy charge when they are different partners. Where each is "
+                            "housed is the plan's decision (a value).")
+    return col
+
+
 def _totals(ws: Worksheet, columns: list[str], n: int, summed: set[str]) -> int:
     """A TOTAL row of SUM formulas under ``n`` data rows. Returns its row."""
     row = n + 2
@@ -410,7 +454,8 @@ def _totals(ws: Worksheet, columns: list[str], n: int, summed: set[str]) -> int:
 # ---------------------------------------------------------------------------
 
 def _candidate_lines(prog: Programme, d: pd.DataFrame, m: pd.DataFrame, dcol: dict[str, str],
-                     mcol: dict[str, str]) -> pd.DataFrame:
+                     mcol: dict[str, str], requests: pd.DataFrame | None = None,
+                     rcol: dict[str, str] | None = None) -> pd.DataFrame:
     """Every line the costing makes, or would make under other assumptions, with its formula and its
     value under the programme's own (``value``, for checking against ``prog.flows``)."""
     s = prog.settings
@@ -496,6 +541,26 @@ def _candidate_lines(prog: Programme, d: pd.DataFrame, m: pd.DataFrame, dcol: di
                     "−occupancy_charge_gbp_per_m2 × m² (guest pays)", f"=-MAX(0,{charged})", -charge)
                 add(t, host, "occupancy_charge", oid, team, src,
                     "+occupancy_charge_gbp_per_m2 × m² (host receives)", f"=MAX(0,{charged})", charge)
+
+    for k, q in (requests if requests is not None else pd.DataFrame()).iterrows():
+        first, host, partner = int(q["from_year"]), q["host_partner"], q["partner"]
+        if not q["housed_in"] or not 0 <= first < h:
+            continue
+        i = k + 2
+        ref = {name: f"'Space requests'!${letter}${i}" for name, letter in rcol.items()}
+        src, rid, item = f"Space requests row {i}", q["request_id"], f"space request {q['request_id']}"
+        m2 = float(q["need_m2"])
+        charge = s.occupancy_charge_gbp_per_m2 * m2 if host != partner else 0.0
+        for t in range(first, h):
+            add(t, partner, "new_lease_avoided", rid, item, src, "+new_lease_gbp_per_m2 × m² (the lease not taken)",
+                f"={ref['new_lease_avoided_gbp_a_year']}", float(q["new_lease_gbp_per_m2"]) * m2)
+            add(t, host, "new_space_running", rid, item, src, "−new_space_running_gbp_per_m2 × m² taken up (host)",
+                f"=-{ref['new_space_running_gbp_a_year']}", -s.new_space_running_gbp_per_m2 * m2)
+            if host != partner:
+                add(t, partner, "occupancy_charge", rid, item, src, "−occupancy_charge_gbp_per_m2 × m² (guest pays)",
+                    f"=-MAX(0,{ref['occupancy_charge_gbp_a_year']})", -charge)
+                add(t, host, "occupancy_charge", rid, item, src, "+occupancy_charge_gbp_per_m2 × m² (host receives)",
+                    f"=MAX(0,{ref['occupancy_charge_gbp_a_year']})", charge)
 
     # A reopening's building is not in the programme; its GIA is recovered from the costed line.
     per_m2 = s.reopening_gbp_per_m2 * uplift
@@ -616,7 +681,7 @@ def _cash_flow(ws: Worksheet, prog: Programme, last: int) -> dict[str, str]:
     net, cum, dfr, pv, cash, pays = end + 1, end + 2, end + 3, end + 4, end + 5, end + 6
     rows = {name: first + i for i, name in enumerate(CATEGORIES)}
     for row, label in ((net, "Net cash flow"), (cum, "Cumulative"), (dfr, "Discount factor"), (pv, "Present value"),
-                       (cash, "Cashable saving (running saving − double running − new space run)"),
+                       (cash, "Cashable saving (running saving − double running − new space run + new leases avoided)"),
                        (pays, "Pays back from this year (1 = cumulative > 0 and stays ≥ 0; residual values "
                               "excluded)")):
         _put(ws, row, 1, label).font = BOLD
@@ -762,18 +827,22 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     assumption_limits: dict[str, str] = {}
     d = _disposal_values(prog, limits, assumption_limits)
     m = _move_values(prog)
+    r = _request_values(prog)
 
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
     sheets = {name: wb.create_sheet(name) for name in ("Cash flow", "Disposals", "Moves", "Partner ledger",
                                                        "Sensitivity", "Assumptions", "Lines")}
+    if len(r):
+        sheets["Space requests"] = wb.create_sheet("Space requests", index=wb.sheetnames.index("Moves") + 1)
     # Column letters first (the Lines sheet refers to them), then the lines (the sheets refer to their rows).
     dcol = {name: get_column_letter(j) for j, name in
             enumerate([c for c in _D_VALUES if c in d] + list(_D_FORMULAS), start=1)}
     mcol = {name: get_column_letter(j) for j, name in
             enumerate([c for c in _M_VALUES if c in m] + list(_M_FORMULAS), start=1)}
-    lines, n_values = _reconcile(_candidate_lines(prog, d, m, dcol, mcol), prog)
+    rcol = {name: get_column_letter(j) for j, name in enumerate(list(_R_VALUES) + list(_R_FORMULAS), start=1)}
+    lines, n_values = _reconcile(_candidate_lines(prog, d, m, dcol, mcol, r, rcol), prog)
     if n_values:
         limits.append(f"{n_values} line(s) are values, not formulas: the programme does not carry their drivers "
                       "(see the source column of the Lines sheet)")
@@ -794,6 +863,9 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     _widths(sheets["Disposals"])
     _, m_total = _moves_sheet(sheets["Moves"], m)
     _widths(sheets["Moves"])
+    if len(r):
+        _requests_sheet(sheets["Space requests"], r)
+        _widths(sheets["Space requests"])
     cells = _cash_flow(sheets["Cash flow"], prog, last)
     partners = sorted({str(p) for p in lines["partner"].dropna()} | {str(p) for p in m.get("partner", [])
                                                                      if pd.notna(p)}
