@@ -347,3 +347,46 @@ def test_the_built_in_plan_houses_every_team_where_it_suits_and_counts_real_serv
                         & ~after["confidential"].fillna(False).astype(bool)]
         points = typed | (set(serving["asset_id"]) & set(kept.index[~kept["sensitive"].astype(bool)]))
         assert s["access"][service.code]["sites_after"] == len(points), service.code
+
+
+def test_the_built_in_plan_meets_or_explains_each_space_request(sample_plan):
+    """Each sample request is housed in a kept building of a type its service may use, in its place,
+    with the room, or is left to its new lease with a reason; a met request's lease avoided is in the
+    cash flows, and the summary counts agree."""
+    import json
+
+    import geopandas as gpd
+    import numpy as np
+
+    from conftest import REPO
+    from estate.scenario import load_scenario
+
+    _, out, _, _ = sample_plan
+    run = out / "run"
+    scenario = load_scenario(REPO / "models/cheshire-warrington.toml")
+    requests = pd.read_csv(run / "restricted" / "space_requests.csv", keep_default_na=False).set_index("request_id")
+    shared = pd.read_csv(run / "programme_space_requests.csv", keep_default_na=False).set_index("request_id")
+    assert set(requests.index) == {r.id for r in scenario.plan.space_requests} == set(shared.index)
+    assets = gpd.read_file(run / "restricted" / "plan.gpkg", layer="assets").set_index("asset_id")
+    lines = pd.read_csv(run / "programme_lines.csv")
+    for req in scenario.plan.space_requests:
+        row = requests.loc[req.id]
+        assert row["outcome"] in ("own space", "another partner's space", "a hub", "new lease") and row["reason"]
+        if row["outcome"] == "new lease":
+            assert row["housed_in"] == "" and not (lines["item_id"] == req.id).any()
+            continue
+        host = assets.loc[row["housed_in"]]
+        assert host["decision"] in ("keep", "hub") and row["host_partner"] == host["partner"]
+        assert host["asset_type"] in scenario.plan.suitability.get(req.service, scenario.plan.host_asset_types)
+        if req.front_facing:
+            assert host["asset_type"] in scenario.plan.public_facing_asset_types
+        if req.locality:
+            assert host["locality"] == req.locality
+        if req.near_m:
+            assert np.hypot(host.geometry.x - req.near_m[0], host.geometry.y - req.near_m[1]) <= req.within_km * 1000
+        assert host["need_m2_after"] <= host["capacity_m2"] + 1e-6
+        avoided = lines[(lines["item_id"] == req.id) & (lines["category"] == "new_lease_avoided")]
+        assert avoided["gbp"].sum() == pytest.approx(req.new_lease_gbp_per_m2 * req.need_m2
+                                                     * (10 - (req.from_year - 2027)))
+    s = json.loads((run / "plan_summary.json").read_text())["space_requests"]
+    assert s["requested"] == 2 and s["met"] == int((requests["outcome"] != "new lease").sum())

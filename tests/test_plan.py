@@ -630,7 +630,8 @@ def test_the_optimiser_weighs_a_sale_against_the_lease_a_request_would_avoid():
     # The lease it would avoid (£102,400 less £20,480 of running) is worth less than the sale.
     assert decision(cheap, "A") == "dispose" and cheap.summary["npv_gbp"] == pytest.approx(580_000)
     assert cheap.requests.iloc[0]["outcome"] == "new lease"
-    assert "worth more sold" in cheap.requests.iloc[0]["reason"]
+    assert "1 are worth more sold than the new lease it would save (£102k present value)" in \
+        cheap.requests.iloc[0]["reason"]
     # At £2,000/m² the lease is worth £1,024,000: A stays to house R (reopened, 200 m² × £30 × 1.2).
     dear = run(assets, occ, _with(fin, replace(PLAN, space_requests=(_request(new_lease_gbp_per_m2=2000.0),))))
     assert decision(dear, "A") == "keep" and dear.requests.iloc[0]["housed_in"] == "A"

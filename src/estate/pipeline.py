@@ -317,7 +317,9 @@ def write_summary(summary: dict, out_dir: Path) -> Path:
 
 #: Keys of ``plan_summary.json`` that come from the programme costing.
 FINANCE_KEYS = ("annual_saving_gbp", "npv_gbp", "payback_year", "capital_receipts_gbp", "one_off_costs_gbp",
-                "cashable_savings_gbp", "npv_turns_negative", "sharing_rule", "discount_rate", "horizon_years")
+                "cashable_savings_gbp", "npv_turns_negative", "sharing_rule", "discount_rate", "horizon_years",
+                "residual_value_forgone_pv_gbp", "residual_value_kept_pv_gbp", "new_space_running_gbp_a_year",
+                "occupancy_charges_gbp_a_year", "buildings_reopened", "space_requests")
 
 
 def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | None = None,

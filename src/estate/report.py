@@ -154,6 +154,12 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
     links = [("Plan map", f"{maps_dir}/plan.html"), ("Access map", f"{maps_dir}/access.html"),
              ("Register map", f"{maps_dir}/register.html"), ("Programme workbook", "programme.xlsx")]
     plan_settings = s.get("plan_settings", {})
+    requests_csv = plan_dir / "programme_space_requests.csv"
+    requests = pd.read_csv(requests_csv, keep_default_na=False) if requests_csv.exists() else pd.DataFrame()
+    if len(requests):
+        requests = requests.assign(need_m2=requests["need_m2"].map(lambda v: f"{float(v):,.0f} m²"))
+        requests = requests[["request_id", "partner", "service", "need_m2", "financial_year", "outcome", "reason"]]
+        requests.columns = ["Request", "Partner", "Service", "Space", "From", "Met by", "Why"]
 
     parts = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>{GENERATOR_TAG}"
@@ -172,6 +178,9 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
         "<h2>Cash flow</h2>", _cash_flow_chart(by_year),
         f"<h2>Partner ledger (sharing rule: {_e(s.get('sharing_rule', 'none'))})</h2>", _table(led),
         _partner_chart(ledger),
+        ("<h2>Space requests</h2><p>Each partner's request for space, met in the estate's kept space when that "
+         "is worth more than a new lease (the alternative, whose cost each request states).</p>" + _table(requests))
+        if len(requests) else "",
         "<h2>Sensitivity of the NPV</h2>",
         ("<p class='bad'>The NPV turns negative within the stated ranges.</p>" if s.get("npv_turns_negative")
          else "<p>The NPV stays positive across every stated range.</p>"),

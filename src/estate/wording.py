@@ -38,4 +38,8 @@ def headline_figures(summary: dict) -> list[tuple[str, str]]:
     if summary.get("occupancy_charges_gbp_a_year"):
         rows.insert(-2, ("Occupancy charges between partners (cash a year)",
                          gbp_millions(summary["occupancy_charges_gbp_a_year"])))
+    requests = summary.get("space_requests") or {}
+    if requests.get("requested"):
+        rows.insert(-2, ("Space requests met in kept space", f"{requests['met']} of {requests['requested']} (new leases "
+                         f"avoided: {gbp_millions(requests['new_lease_avoided_gbp_a_year'])} a year)"))
     return rows

@@ -167,6 +167,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
 def _settings(scenario: Scenario) -> dict:
     """The scenario's [plan] settings as plain values, for the record and the report."""
     out = asdict(scenario.plan)
+    out.pop("space_requests")  # in programme_space_requests.csv, with their outcome
     workspace = out.pop("workspace")
     out.update({f"workspace.{k}": v for k, v in workspace.items()})
     out["guardrails"] = {g["partner"]: g["max_disposal_share"] for g in out["guardrails"]}

@@ -171,7 +171,7 @@ def read_requests(model, dest: np.ndarray, kept_site: np.ndarray, assets: pd.Dat
         if not housed:
             outcome, reason = "new lease", _why_not(req, t, model, kept_site, load, plan)
         elif others:
-            outcome, reason = "a hub", f"housed in {host_id} ({host}), a hub shared with {', '.join(sorted(others))}"
+            outcome, reason = "a hub", f"housed in {host_id}, a {host} building, with teams of {', '.join(sorted(others))}"
         elif host == req.partner:
             outcome, reason = "own space", f"housed in {host_id}, its own partner's building"
         else:
@@ -207,5 +207,7 @@ def _why_not(req: SpaceRequest, t: int, model, kept_site: np.ndarray, load: pd.S
             int(site[open_room][best]), 0.0)
         return (f"a new lease (£{lease / 1e3:,.0f}k present value) is no dearer than the cheapest kept building with "
                 f"room, {ids[open_room][best]} (£{cost / 1e3:,.0f}k with its running and any reopening cost)")
-    return (f"the {len(options)} building(s) {where} that could house it are worth more sold, or full after the "
-            f"plan, than the new lease it saves (£{lease / 1e3:,.0f}k present value)")
+    sold = int((~kept_site[site]).sum())
+    full = len(options) - sold
+    return (f"of the {len(options)} building(s) {where} that could house it, {sold} are worth more sold than the new "
+            f"lease it would save (£{lease / 1e3:,.0f}k present value) and {full} are full after the plan")
