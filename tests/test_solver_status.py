@@ -221,3 +221,56 @@ def test_fractional_read_back_drops_residue_and_renormalises():
     assert list(zip(a["zone"], a["site"])) == [(0, 0), (0, 1), (1, 1), (2, 2)]
     assert np.allclose(a.groupby("zone")["share"].sum(), 1.0, rtol=0, atol=1e-12)
     assert a["share"].iloc[0] == pytest.approx(0.6 / (1.0 - 2e-7), rel=1e-12)
+
+
+# --- The time limit is a safety net that never changes the answer --------------------------------------------
+
+def _costly_start(problem: LocationProblem):
+    """A feasible start that is not the optimum of :func:`three_by_three`: every site open, zone i
+    served by site i + 1 (mod 3), at cost 2 + 2 + 3 = 7 against the optimum's 3."""
+    from estate.locate.solve import Start
+
+    pairs = np.flatnonzero(problem.pair_site == (problem.pair_zone + 1) % 3)
+    return Start(np.arange(problem.n_sites), pairs)
+
+
+def test_a_time_limited_solve_keeps_the_start_when_asked(monkeypatch):
+    """When the safety limit stops the solver, its incumbent depends on how far the machine got;
+    with ``time_limit_keeps_start`` the answer is the start, with the bound proved by then."""
+    import estate.locate.solve as solve_module
+
+    problem = three_by_three()
+    start = _costly_start(problem)
+    best = solve(problem, "min-cost", single_source=True)
+    real = solve_module._run_highs
+
+    def stopped_by_the_clock(milp, time_limit, gap, start_values, max_nodes=None, progress=None):
+        run = real(milp, time_limit, gap, start_values)  # the optimum, as if found just before the limit
+        return _Run("time_limit", run.values, run.objective, run.objective - 1.0, 99.0, "highs")
+
+    monkeypatch.setattr(solve_module, "_run_highs", stopped_by_the_clock)
+    took = solve(problem, "min-cost", single_source=True, start=start, time_limit=1.0)
+    assert took.objective == pytest.approx(best.objective)  # without the rule: the clock's incumbent
+    kept = solve(problem, "min-cost", single_source=True, start=start, time_limit=1.0, time_limit_keeps_start=True)
+    assert best.objective == pytest.approx(3.0)
+    assert kept.status == "time_limit" and kept.objective == pytest.approx(7.0)
+    assert sorted(kept.open_sites) == [0, 1, 2] and kept.bound == pytest.approx(best.objective - 1.0)
+    assert "the solution is the start" in kept.explanation
+    assert 0 < kept.gap <= 1
+
+
+def test_progress_is_reported_and_no_solver_banner_reaches_standard_output(monkeypatch, capfd):
+    import estate.locate.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "PROGRESS_SECONDS", 0.0)
+    rng = np.random.default_rng(0)
+    problem = LocationProblem.from_cost_matrix(rng.uniform(1, 100, (40, 30)), fixed_cost=rng.uniform(50, 200, 30),
+                                               capacity=np.full(30, 5.0), weight=np.ones(40))
+    calls = []
+    sol = solve(problem, "min-cost", single_source=True, gap=0.0, progress=lambda *a: calls.append(a))
+    assert sol.status == "optimal" and calls
+    objective, bound, gap, seconds = calls[-1]
+    assert seconds >= 0 and (objective is None or objective >= sol.objective - 1e-6)
+    assert bound is None or bound <= sol.objective + 1e-6
+    out = capfd.readouterr().out
+    assert "HiGHS" not in out and "Copyright" not in out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -26,7 +27,32 @@ DEFAULT_SCENARIO = Path("models/cheshire-warrington.toml")
 
 
 def _progress(message: str) -> None:
+    _end_live()
     click.echo(f"  · {message}", err=True)
+
+
+_LIVE = {"shown": False, "last": 0.0}
+#: Seconds between progress lines when standard error is not a terminal (a log file keeps each).
+LOG_PROGRESS_SECONDS = 30.0
+
+
+def _live(message: str) -> None:
+    """The solver's progress: one line updated in place on a terminal, a line every
+    :data:`LOG_PROGRESS_SECONDS` in a log."""
+    stream = click.get_text_stream("stderr")
+    if stream.isatty():
+        stream.write(f"\r  · {message}\x1b[K")
+        stream.flush()
+        _LIVE["shown"] = True
+    elif time.perf_counter() - _LIVE["last"] >= LOG_PROGRESS_SECONDS:
+        _LIVE["last"] = time.perf_counter()
+        click.echo(f"  · {message}", err=True)
+
+
+def _end_live() -> None:
+    if _LIVE["shown"]:
+        click.echo("", err=True)
+        _LIVE["shown"] = False
 
 
 def _print_quality(register) -> None:
@@ -182,7 +208,14 @@ def _print_access(summary: pd.DataFrame) -> None:
               help="Folder for the run's outputs  [default: out/<scenario name>]")
 @click.option("--maps", "maps_dir", type=click.Path(path_type=Path), default=DEFAULT_MAPS_DIR, show_default=True,
               help="Folder for the HTML maps.")
-def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
+@click.option("--time-limit", "time_limit", type=float, default=None, callback=lambda c, p, v: _positive(p, v),
+              help="Safety time limit of the solve in seconds  [default: plan.time_limit_seconds]; when it stops "
+                   "the solver before the gap is proved, the plan is the deterministic start, so it never "
+                   "changes the answer")
+@click.option("--gap", "gap", type=float, default=None, callback=lambda c, p, v: _share(p, v),
+              help="Relative optimality gap at which to stop, e.g. 0.005  [default: plan.gap]")
+def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path, time_limit: float | None,
+             gap: float | None) -> None:
     """Propose hubs, disposals and team moves for a scenario, proven near-optimal.
 
     SCENARIO is a scenario file (default models/cheshire-warrington.toml).
@@ -203,6 +236,9 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
     _check_scenario_path(scenario)
     start = time.perf_counter()
     loaded = load_scenario(scenario)
+    overrides = {k: v for k, v in (("time_limit_seconds", time_limit), ("gap", gap)) if v is not None}
+    if overrides:  # recorded in plan_summary.json's plan_settings, as used
+        loaded = replace(loaded, plan=replace(loaded.plan, **overrides))
     out_dir = out_dir or Path("out") / loaded.name
     check_output_folder(out_dir)
     if maps_dir.exists() and not maps_dir.is_dir():
@@ -211,14 +247,16 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path) -> None:
         check_html_target(maps_dir / f"{name}.html")
     click.echo(f"Planning {loaded.name} ({scenario})", err=True)
     try:
-        run = run_plan(loaded, out_dir, progress=_progress)
+        run = run_plan(loaded, out_dir, progress=_progress, live=_live)
     except PlanInfeasible as exc:
+        _end_live()
         click.echo(f"infeasible: {exc}", err=True)
         raise SystemExit(1) from None
     s = run.plan.shared_summary or run.plan.summary  # what the shareable files say (sensitive shares rounded)
     gap = "n/a" if s["gap"] is None else f"{s['gap']:.2%}"
     click.echo(f"\nPlan: {s['status']} (gap {gap} against the proven bound, target {loaded.plan.gap:.2%}; "
-               f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s, {s['solver']})")
+               f"build {s['build_seconds']:.1f} s, solve {s['solve_seconds']:.1f} s, {s['solver']})"
+               + (f"\n  {s['solver_note']}" if s.get("solver_note") else ""))
     click.echo(f"Assets {s['assets_before']:,} → kept {s['kept']:,} (of which hubs {s['hubs']:,}; "
                f"{s['hubs_today']:,} shared today), disposed {s['disposed']:,} of {s['assets_in_plan']:,} in the plan")
     click.echo(f"Teams moved {s['teams_moved']:,} ({s['fte_moved']:,.0f} FTE); floor area released "
@@ -320,6 +358,20 @@ def _finite(param, value: float | None) -> float | None:
 
     if value is not None and not math.isfinite(value):
         raise click.BadParameter(f"{value!r} is not a finite number", param=param)
+    return value
+
+
+def _positive(param, value: float | None) -> float | None:
+    """A number option that must be finite and above 0."""
+    if value is not None and (_finite(param, value) <= 0 or value > 7 * 24 * 3600):
+        raise click.BadParameter(f"{value:g} must be above 0 (and at most a week)", param=param)
+    return value
+
+
+def _share(param, value: float | None) -> float | None:
+    """A number option that must lie in [0, 1]."""
+    if value is not None and not 0 <= _finite(param, value) <= 1:
+        raise click.BadParameter(f"{value:g} must lie between 0 and 1 (0.005 = 0.5%)", param=param)
     return value
 
 

@@ -158,7 +158,8 @@ class PlanRun:
     maps: dict[str, MapStats]
 
 
-def run_plan(scenario: Scenario, out_dir: str | Path, progress: Progress | None = None) -> PlanRun:
+def run_plan(scenario: Scenario, out_dir: str | Path, progress: Progress | None = None,
+             live: Progress | None = None) -> PlanRun:
     """Register → demand → access → plan, then write every output at once.
 
     Writes into ``out_dir`` (all-or-nothing): ``restricted/`` with the register,
@@ -175,7 +176,8 @@ def run_plan(scenario: Scenario, out_dir: str | Path, progress: Progress | None 
     with OutputFolder(out_dir, command=f"estate plan {scenario.path.name}") as stage:  # locked from the start
         run = compute_access(scenario, say)
         reg = run.register
-        plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say)
+        plan = make_plan(reg.assets, reg.occupiers, run.access, run.demand.zones, run.today, scenario, progress=say,
+                         live=live)
         say(f"writing the register, travel times and plan into {out_dir}")
         write_register_outputs(reg, stage)
         write_access(run, stage)

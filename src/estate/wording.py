@@ -9,7 +9,8 @@ from estate.finance import gbp_millions
 STATUS_WORDS = {
     "optimal": "proven best plan",
     "feasible": "a plan within the stated gap of the best possible",
-    "time_limit": "stopped at the time limit; a plan, with the gap shown",
+    "time_limit": "stopped by the safety time limit before the gap was proved; the plan is the deterministic "
+                  "start, with the gap shown",
     "stopped": "the solver stopped early",
     "infeasible": "no plan meets every rule",
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -111,7 +112,8 @@ def explain_infeasible(problem: LocationProblem, objective: str, p: int | None =
 
 def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max_cost: float | None = None,
           single_source: bool = False, time_limit: float | None = None, gap: float = 0.0,
-          solver: str = "highs", start: Start | None = None, method: str = "lagrangian") -> Solution:
+          solver: str = "highs", start: Start | None = None, method: str = "lagrangian",
+          time_limit_keeps_start: bool = False, progress: Progress | None = None) -> Solution:
     """Solve ``problem`` for ``objective`` (see ``DESIGN.md``, "Location problem contract").
 
     Parameters
@@ -139,6 +141,14 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
         p-median only: ``lagrangian`` (default), a branch-and-bound on Lagrangian
         bounds (:mod:`estate.locate.lagrange`, no MIP solver), or ``radius``, the
         radius formulation solved by ``solver``.
+    time_limit_keeps_start
+        min-cost with a start: when the time limit stops the solver before it proves the gap, the
+        solution is the start, not the solver's incumbent, with the bound the solver proved. The
+        time limit is then a safety net that cannot change the answer: how far a time-limited
+        search gets depends on the machine and its load, the start does not.
+    progress
+        HiGHS only: called every :data:`PROGRESS_SECONDS` with the incumbent objective, the bound,
+        the gap and the seconds so far (each may be None).
 
     Returns
     -------
@@ -179,8 +189,15 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     elif objective == "min-cost" and single_source and solver == "highs" and problem.side is None:
         values = _single_source_start(problem, milp)
     build = time.perf_counter() - started
-    run = _run(milp, time_limit, gap, solver, start=values)
+    run = _run(milp, time_limit, gap, solver, start=values, progress=progress)
+    kept_start = time_limit_keeps_start and values is not None and run.status == "time_limit"
+    if kept_start:  # the safety net stopped the search: its incumbent would depend on the clock
+        run = _Run("time_limit", values, float(milp.c @ values + milp.offset), run.bound, run.seconds, run.solver,
+                   run.note)
     solution = _finish(problem, objective, milp, run, build, solver, max_cost)
+    if kept_start:
+        solution.explanation = ("the safety time limit stopped the solver before it proved the gap; the solution "
+                                "is the start (found without the clock), against the bound proved by then")
     solution.stats.update(reductions)
     return solution
 
@@ -267,26 +284,74 @@ def _bounded(milp: formulate.Milp) -> bool:
                 or ((milp.c > 0) & ~np.isfinite(milp.col_lower)).any())
 
 
+#: A progress callback: (incumbent objective, bound, gap, seconds), each None when not known yet.
+Progress = Callable[[float | None, float | None, float | None, float], None]
+#: Seconds between progress reports.
+PROGRESS_SECONDS = 5.0
+
+
 def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str,
-         start: np.ndarray | None = None) -> _Run:
+         start: np.ndarray | None = None, progress: Progress | None = None) -> _Run:
     if solver == "highs":
         try:
             import highspy  # noqa: F401
         except ImportError:  # pragma: no cover - highspy is a declared dependency
             solver = "cbc"
     if solver == "highs":
-        return _run_highs(milp, time_limit, gap, start)
+        return _run_highs(milp, time_limit, gap, start, progress=progress)
     if solver == "cbc":
         return _run_cbc(milp, time_limit, gap)
     raise ProblemError(f"unknown solver {solver!r}; expected 'highs' or 'cbc'")
 
 
-def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start: np.ndarray | None,
-               max_nodes: int | None = None) -> _Run:
+def _quiet_highs():
+    """A ``highspy.Highs`` whose start-up banner does not reach standard output (HiGHS prints it from
+    C++ when the object is made, before any option can switch it off)."""
+    import os
+    import sys
+
     import highspy
 
-    h = highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
     h.setOptionValue("output_flag", False)
+    return h
+
+
+def _finite_or_none(value) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) and abs(value) < 1e29 else None
+
+
+def _report_progress(h, progress: Progress) -> None:
+    """Call ``progress`` every :data:`PROGRESS_SECONDS` of the MIP search (from HiGHS's interrupt check)."""
+    t0 = time.perf_counter()
+    last = [t0]
+
+    def tick(event) -> None:
+        now = time.perf_counter()
+        if now - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = now
+        out = event.data_out
+        progress(_finite_or_none(out.mip_primal_bound), _finite_or_none(out.mip_dual_bound),
+                 _finite_or_none(out.mip_gap), now - t0)
+
+    h.cbMipInterrupt.subscribe(tick)
+
+
+def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start: np.ndarray | None,
+               max_nodes: int | None = None, progress: Progress | None = None) -> _Run:
+    import highspy
+
+    h = _quiet_highs()
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("mip_abs_gap", 1e-9)
@@ -308,6 +373,8 @@ def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in milp.integer]
     h.passModel(lp)
+    if progress is not None and milp.integer.any():
+        _report_progress(h, progress)
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(start)

@@ -43,10 +43,12 @@ __all__ = ["MOVE_COLUMNS", "PLAN_ASSET_COLUMNS", "Model", "Plan", "PlanError", "
 
 
 def make_plan(assets: gpd.GeoDataFrame, occupiers: pd.DataFrame, access: pd.DataFrame, zones: pd.DataFrame,
-              today: Accessibility, scenario: Scenario, progress: Callable[[str], None] | None = None) -> Plan:
-    """Compile, solve and read back the estate model (see the package docstring)."""
+              today: Accessibility, scenario: Scenario, progress: Callable[[str], None] | None = None,
+              live: Callable[[str], None] | None = None) -> Plan:
+    """Compile, solve and read back the estate model (see the package docstring); ``live`` gets the
+    solver's progress line every few seconds."""
     say = progress or (lambda _m: None)
     say("compiling the estate model")
     model = compile_model(assets, occupiers, access, zones, today, scenario)
-    sol = solve_model(model, scenario, zones, progress=say)
+    sol = solve_model(model, scenario, zones, progress=say, live=live)
     return read_solution(model, sol, assets, access, zones, today, scenario)

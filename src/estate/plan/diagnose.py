@@ -77,9 +77,25 @@ def _diagnose(model: Model, scenario: Scenario) -> str:
             "the move radius combined); no single rule group is the cause on its own" + tail)
 
 
+def _live_report(live: Callable[[str], None]):
+    """The solver's progress in estate terms: the best plan's NPV (−objective), the bound and the gap."""
+    def report(objective, bound, gap, seconds) -> None:
+        npv = "none yet" if objective is None else f"£{-objective / 1e6:,.1f}m"
+        best = "not yet proved" if bound is None else f"£{-bound / 1e6:,.1f}m"
+        left = "n/a" if gap is None else f"{gap:.2%}"
+        live(f"solving, {seconds:,.0f} s: best plan NPV {npv}, no plan better than {best}, gap {left}")
+    return report
+
+
 def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
-                progress: Callable[[str], None] | None = None) -> Solution:
-    """Solve the compiled model; raise :class:`PlanInfeasible` with the reasons when no plan exists."""
+                progress: Callable[[str], None] | None = None,
+                live: Callable[[str], None] | None = None) -> Solution:
+    """Solve the compiled model; raise :class:`PlanInfeasible` with the reasons when no plan exists.
+
+    The answer does not depend on the clock: the start (greedy, then neighbourhoods under node
+    limits) is found without it, and when the safety time limit stops the solver before it proves
+    the gap, the plan is the start, with the bound proved by then. ``live`` gets a one-line
+    progress report (NPV, bound, gap) every few seconds of the solve."""
     say = progress or (lambda _m: None)
     reason = explain(model, scenario, zones)
     if reason:
@@ -92,7 +108,8 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
         f"{len(p.pair_zone):,} team-building options, {p.side.n_cols:,} extra columns "
         f"({scenario.plan.solver}, gap {scenario.plan.gap:g}, limit {scenario.plan.time_limit_seconds:g} s)")
     sol = solve(p, "min-cost", single_source=True, time_limit=scenario.plan.time_limit_seconds,
-                gap=scenario.plan.gap, solver=scenario.plan.solver, start=model.start)
+                gap=scenario.plan.gap, solver=scenario.plan.solver, start=model.start,
+                time_limit_keeps_start=True, progress=_live_report(live) if live else None)
     if sol.status == "infeasible" or sol.objective is None:
         if sol.status == "time_limit":
             raise PlanInfeasible(f"no plan found within the time limit of {scenario.plan.time_limit_seconds:g} s "

@@ -115,6 +115,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "bound": sol.bound,
         "gap": sol.gap,
         "solver": sol.solver,
+        "solver_note": sol.explanation,
         "assets_before": int(len(assets)),
         "assets_in_plan": int(in_plan.sum()),
         "kept": int((~is_disposed).sum()),

@@ -169,7 +169,8 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
     In turn for each locality, every building outside it keeps its decision
     and every team whose home is outside it keeps its place; the solver re-optimises the rest, from
     the current start, with every rule of the whole model. A neighbourhood's answer replaces the
-    start only when it is better, so the start never gets worse and always keeps every rule.
+    start only when it is better, so the start never gets worse and always keeps every rule; one
+    stopped by its safety time limit is not taken, so the start never depends on the clock.
     Returns the start and a record of the search (objective after each pass, neighbourhoods
     stopped by the safety time limit)."""
     from dataclasses import replace
@@ -198,6 +199,8 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
             run = _run_highs(replace(milp, col_lower=lo, col_upper=hi), NEIGHBOURHOOD_SECONDS, 1e-4, values,
                              max_nodes=NEIGHBOURHOOD_NODES)
             record["stopped_by_time"] += run.status == "time_limit"
+            if run.status == "time_limit":  # what a time-limited search found depends on the machine: not taken
+                continue
             if run.values is not None and run.objective is not None and run.objective < best - 1e-6:
                 values = run.values.copy()
                 values[milp.integer] = np.round(values[milp.integer])
