@@ -22,8 +22,8 @@ from shapely.geometry import Point
 from estate.access.metrics import accessibility
 from estate.finance import asset_options
 from estate.plan import PlanError, PlanInfeasible, compile_model, make_plan
-from estate.scenario import (AccessSettings, DataSettings, FinanceSettings, Guardrail, PlanSettings, Scenario,
-                             Service, SpaceRequest, Standard)
+from estate.scenario import (AccessSettings, DataSettings, Delivery, DeliveryLimits, FinanceSettings, Guardrail,
+                             PlanSettings, Scenario, Service, SpaceRequest, Standard)
 
 FIN = FinanceSettings(discount_rate=0.0, horizon_years=10, earliest_exit_year=1, receipt_lag_months=0.0,
                       disposal_cost_share=0.02, optimism_bias=0.2, double_running_months=0.0,
@@ -669,3 +669,99 @@ def test_a_space_request_naming_an_unknown_partner_or_locality_is_an_error():
         run(assets, occ, scenario(replace(PLAN, space_requests=(_request(partner="P1", locality="Twon"),))))
     with pytest.raises(PlanError, match="sensitive service"):
         run(assets, occ, scenario(replace(PLAN, space_requests=(_request(partner="P1", service="refuge"),))))
+
+
+# --- Phasing: exit years are decisions under delivery limits and the funding line ---------------------------
+
+def _phased(limits: DeliveryLimits = DeliveryLimits(), finance: FinanceSettings = FIN, **delivery) -> Scenario:
+    return _with(finance, replace(PLAN, delivery=Delivery(limits=limits, **delivery)))
+
+
+def _years(plan) -> dict:
+    return plan.programme.disposals.set_index("asset_id")["financial_year"].to_dict()
+
+
+def test_one_disposal_a_year_puts_the_dearer_building_first():
+    # A and B are empty offices worth £1m each; A costs £50,000 a year to run, B £30,000. At 0%, delaying
+    # a disposal by a year loses its running cost for that year, so A goes in 2028/29 and B in 2029/30.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 3, "y_km": 0, "running_cost_gbp": 30_000.0},
+                     {"asset_id": "K", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("U", "K", "P1", "back_office", 5.0)])
+    free = run(assets, occ, _with(FIN))
+    assert _years(free) == {"A": "2028/29", "B": "2028/29"}
+    assert free.summary["npv_gbp"] == pytest.approx(9 * 50_000 + 9 * 30_000 + 2 * 980_000)
+    paced = run(assets, occ, _phased(DeliveryLimits(disposals_per_year=1)))
+    assert _years(paced) == {"A": "2028/29", "B": "2029/30"}
+    assert paced.summary["npv_gbp"] == pytest.approx(9 * 50_000 + 8 * 30_000 + 2 * 980_000)
+    assert paced.summary["npv_gbp"] == pytest.approx(-paced.summary["objective"])
+    # The market can absorb £1.5m of sales a year: the same phasing.
+    market = run(assets, occ, _phased(DeliveryLimits(market_value_gbp_per_year=1_500_000.0)))
+    assert _years(market) == {"A": "2028/29", "B": "2029/30"}
+
+
+def test_fte_moved_a_year_spreads_the_moves_and_their_disposals():
+    # A and B each house a 10 FTE team that moves 1 km or 2 km to host H. With at most 15 FTE moved a
+    # year, only one building empties a year: A (£50,000 a year) first, then B (£30,000).
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 2, "y_km": 0, "running_cost_gbp": 30_000.0},
+                     {"asset_id": "H", "x_km": 1, "y_km": 0, "statutory": True, "gia_m2": 400.0}])
+    occ = teams([("TA", "A", "P1", "back_office", 10.0), ("TB", "B", "P1", "back_office", 10.0)])
+    free = run(assets, occ, _with(FIN))
+    paced = run(assets, occ, _phased(DeliveryLimits(fte_moved_per_year=15.0)))
+    assert _years(free) == {"A": "2028/29", "B": "2028/29"}
+    assert _years(paced) == {"A": "2028/29", "B": "2029/30"}
+    moves = paced.programme.moves.set_index("occupier_id")["financial_year"].to_dict()
+    assert moves == {"TA": "2028/29", "TB": "2029/30"}
+    assert paced.summary["npv_gbp"] == pytest.approx(free.summary["npv_gbp"] - 30_000)  # B runs a year longer
+    # A partner's own limit binds the same way.
+    partner = run(assets, occ, _phased(partners={"P1": DeliveryLimits(fte_moved_per_year=15.0)}))
+    assert _years(partner) == {"A": "2028/29", "B": "2029/30"}
+
+
+def test_receipts_recycled_pay_for_the_moves_a_year_later():
+    # F is an empty freehold worth £1m whose receipt arrives a year after its sale; L (worth nothing)
+    # houses a 10 FTE team whose move costs (2,500 × 10 + 350 × 64) × 1.2 = £56,880 of capital. With no
+    # capital budget, the move waits for F's receipt: F goes in 2028/29, L in 2029/30. With £60,000 a
+    # year of budget, L goes in 2028/29 too.
+    fin = replace(FIN, receipt_lag_months=12.0)
+    assets = estate([{"asset_id": "F", "x_km": 0, "y_km": 0, "running_cost_gbp": 10_000.0},
+                     {"asset_id": "L", "x_km": 2, "y_km": 0, "market_value_gbp": 0.0},
+                     {"asset_id": "H", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("TL", "L", "P1", "back_office", 10.0)])
+    free = run(assets, occ, _with(fin))
+    assert _years(free) == {"F": "2028/29", "L": "2028/29"}
+    unfunded = run(assets, occ, _phased(finance=fin, funded=True))
+    assert _years(unfunded) == {"F": "2028/29", "L": "2029/30"}
+    assert unfunded.summary["npv_gbp"] == pytest.approx(free.summary["npv_gbp"] - 50_000)
+    budget = run(assets, occ, _phased(finance=fin, funded=True, capital_budget_gbp_per_year=60_000.0))
+    assert _years(budget) == {"F": "2028/29", "L": "2028/29"}
+    # The budget builds up from year 0: £25,000 a year makes £50,000 by 2028/29, short of £56,880, so L
+    # still waits for 2029/30; £30,000 a year makes £60,000 by 2028/29, enough.
+    short = run(assets, occ, _phased(finance=fin, funded=True, capital_budget_gbp_per_year=25_000.0))
+    assert _years(short) == {"F": "2028/29", "L": "2029/30"}
+    enough = run(assets, occ, _phased(finance=fin, funded=True, capital_budget_gbp_per_year=30_000.0))
+    assert _years(enough) == {"F": "2028/29", "L": "2028/29"}
+
+
+def test_the_greedy_start_schedules_its_disposals_within_every_limit():
+    # Three empty offices and one disposal a year under a funding line: the greedy start gives each a year
+    # (A, the dearest to run, first) and keeps every row of the model.
+    from estate.locate import formulate
+    from estate.locate.solve import _start_values
+    from estate.plan.start import keeps_every_row
+
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 3, "y_km": 0, "running_cost_gbp": 30_000.0},
+                     {"asset_id": "C", "x_km": 5, "y_km": 0, "running_cost_gbp": 20_000.0},
+                     {"asset_id": "K", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("U", "K", "P1", "back_office", 5.0)])
+    sc = _phased(DeliveryLimits(disposals_per_year=1), funded=True)
+    zones, access = zones_near(assets, {}, {"Z": 1000.0})
+    model = compile_model(assets, occ, access, zones, accessibility(access, zones, assets, occ, sc.services), sc)
+    milp = formulate.min_cost(model.problem, single_source=True)
+    assert keeps_every_row(milp, _start_values(milp, model.start))
+    ph = model.phasing
+    chosen = model.start.extra[ph["columns"]] > 0.5
+    years = dict(zip(model.sites["asset_id"].to_numpy()[ph["site"][chosen]], ph["year"][chosen]))
+    assert years == {"A": 1, "B": 2, "C": 3}

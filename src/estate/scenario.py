@@ -155,6 +155,35 @@ class SpaceRequest:
 
 
 @dataclass(frozen=True)
+class DeliveryLimits:
+    """What can be delivered in one financial year (``[plan.delivery]``; 0 = no limit): FTE moved,
+    disposals completed, and the market value of the freeholds sold (what the local market absorbs)."""
+
+    fte_moved_per_year: float = 0.0
+    disposals_per_year: int = 0
+    market_value_gbp_per_year: float = 0.0
+
+    def any(self) -> bool:
+        return bool(self.fte_moved_per_year or self.disposals_per_year or self.market_value_gbp_per_year)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Delivery limits for the whole partnership (``limits``) and per partner (``partners``), and the
+    funding rule: with ``funded``, in every year the capital one-off costs paid so far may not exceed
+    ``capital_budget_gbp_per_year`` × the years so far plus the net capital receipts received so far."""
+
+    limits: DeliveryLimits = field(default_factory=DeliveryLimits)
+    partners: dict[str, DeliveryLimits] = field(default_factory=dict)
+    funded: bool = False
+    capital_budget_gbp_per_year: float = 0.0
+
+    def any(self) -> bool:
+        """Whether any limit or the funding rule applies (and exit years are then decisions)."""
+        return self.funded or self.limits.any() or any(p.any() for p in self.partners.values())
+
+
+@dataclass(frozen=True)
 class PlanSettings:
     """What the estate model may decide and the rules it keeps (``[plan]``).
 
@@ -183,6 +212,7 @@ class PlanSettings:
     suitability: dict[str, tuple[str, ...]] = field(default_factory=dict)
     public_facing_asset_types: tuple[str, ...] = ()
     space_requests: tuple[SpaceRequest, ...] = ()
+    delivery: Delivery = field(default_factory=Delivery)
 
 
 #: How the partner ledger shares a programme's receipts and costs.
@@ -310,7 +340,8 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
                                 "time_limit_seconds", "gap", "solver", "workspace", "suitability",
-                                "public_facing_asset_types", "investment_asset_types", "space_requests"})
+                                "public_facing_asset_types", "investment_asset_types", "space_requests",
+                                "delivery"})
     ws = r.table(plan, "workspace", "plan")
     r.check_keys(ws, "plan.workspace", {"m2_per_desk", "desks_per_fte", "front_facing_m2_per_fte", "usable_share",
                                         "share_by_type"})
@@ -372,7 +403,36 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         solver=r.text(plan, "solver", "plan", choices=SOLVERS, default="highs"),
         workspace=workspace,
         space_requests=_space_requests(r, plan.get("space_requests", []), workspace),
+        delivery=_delivery(r, r.table(plan, "delivery", "plan")),
     )
+
+
+_LIMIT_KEYS = {"fte_moved_per_year", "disposals_per_year", "market_value_gbp_per_year"}
+
+
+def _limits(r: TomlReader, table: dict, where: str) -> DeliveryLimits:
+    return DeliveryLimits(
+        fte_moved_per_year=r.number(table, "fte_moved_per_year", where, 0.0, maximum=1e7),
+        disposals_per_year=r.integer(table, "disposals_per_year", where, 0, minimum=0, maximum=1_000_000),
+        market_value_gbp_per_year=r.number(table, "market_value_gbp_per_year", where, 0.0, maximum=1e13))
+
+
+def _delivery(r: TomlReader, table: dict) -> Delivery:
+    """``[plan.delivery]``: partnership limits, ``funded`` and ``capital_budget_gbp_per_year``, and
+    ``[plan.delivery.partners.CODE]`` tables of the same limits for one partner."""
+    r.check_keys(table, "plan.delivery", _LIMIT_KEYS | {"funded", "capital_budget_gbp_per_year", "partners"})
+    partners = {}
+    for code, sub in r.table(table, "partners", "plan.delivery").items():
+        where = f"plan.delivery.partners.{code}"
+        if not isinstance(sub, dict):
+            r.fail(where, "expected a table such as { fte_moved_per_year = 300 }")
+            continue
+        r.check_keys(sub, where, _LIMIT_KEYS)
+        partners[code] = _limits(r, sub, where)
+    return Delivery(limits=_limits(r, table, "plan.delivery"), partners=partners,
+                    funded=r.flag(table, "funded", "plan.delivery", False),
+                    capital_budget_gbp_per_year=r.number(table, "capital_budget_gbp_per_year", "plan.delivery", 0.0,
+                                                         maximum=1e13))
 
 
 _FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")

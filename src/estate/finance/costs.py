@@ -145,6 +145,27 @@ def earliest_exit_year(assets: pd.DataFrame, settings: FinanceSettings) -> tuple
     return exit_year.astype(int), note
 
 
+def exit_years_allowed(assets: pd.DataFrame, settings: FinanceSettings) -> list[np.ndarray]:
+    """The 0-based years each asset may be exited in, inside the horizon: a freehold or licence any
+    year from ``earliest_exit_year``; a leasehold in the year after its first break (on or after
+    that year) and in the year after its expiry; none when it cannot be exited."""
+    h, first = settings.horizon_years, settings.earliest_exit_year
+    lease = assets["tenure"].to_numpy() == "leasehold"
+    brk = _exit_year_after(assets["lease_break_date"], settings).to_numpy(float)
+    exp = _exit_year_after(assets["lease_expiry_date"], settings).to_numpy(float)
+    any_year = np.arange(first, h)
+    out = []
+    for is_lease, b, e in zip(lease, brk, exp):
+        if not is_lease:
+            out.append(any_year)
+            continue
+        years = {int(b)} if b == b and first <= b < h else set()
+        if e == e and e < h:
+            years.add(int(max(e, first)))
+        out.append(np.array(sorted(years), dtype=int))
+    return out
+
+
 def asset_options(assets: pd.DataFrame, settings: FinanceSettings,
                   exit_year: np.ndarray | None = None) -> pd.DataFrame:
     """What exiting each asset would be worth, at its earliest permitted exit year

@@ -127,6 +127,25 @@ def _phase(disposed: pd.DataFrame, moves: pd.DataFrame, earliest: pd.Series, set
     return exit_year, home.map(year_of).astype(int).set_axis(moves.index)
 
 
+def _planned_years(assets: pd.DataFrame, earliest: pd.Series, planned: pd.Series, settings: FinanceSettings,
+                   notes: list[str]) -> pd.Series:
+    """Each asset's exit year: the plan's where its tenure allows it, else the earliest allowed."""
+    from estate.finance.costs import exit_years_allowed
+
+    allowed = dict(zip(assets["asset_id"].astype(str), exit_years_allowed(assets, settings)))
+    out = earliest.copy()
+    moved = 0
+    for asset_id, year in planned.items():
+        if str(asset_id) in allowed and int(year) in set(allowed[str(asset_id)].tolist()):
+            out[asset_id] = int(year)
+        elif str(asset_id) in allowed:
+            moved += 1
+    if moved:
+        notes.append(f"{moved} disposal(s) cannot exit in the plan's year under these assumptions; they are costed "
+                     "in their earliest allowed year")
+    return out
+
+
 def _each_year(moves: pd.DataFrame, years: int, horizon: int) -> pd.DataFrame:
     """Each move repeated for each of ``years`` years from its move year, inside the horizon (``year``)."""
     rep = moves.loc[moves.index.repeat(years)].copy()
@@ -163,7 +182,7 @@ def _housed_requests(requests: pd.DataFrame | None, settings: FinanceSettings) -
 
 
 def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceSettings,
-                   requests: pd.DataFrame | None = None) -> Programme:
+                   requests: pd.DataFrame | None = None, exit_years: pd.Series | None = None) -> Programme:
     """Cost a plan's disposals and moves.
 
     Parameters
@@ -196,6 +215,8 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     moves = moves.reset_index(drop=True)
     earliest = pd.Series(earliest_exit_year(assets, settings)[0], index=assets["asset_id"].to_numpy())
     disposed = assets[assets["decision"] == "dispose"].reset_index(drop=True)
+    if exit_years is not None and len(exit_years):
+        earliest = _planned_years(assets, earliest, exit_years, settings, notes)
     cannot = disposed["asset_id"][earliest.reindex(disposed["asset_id"]).to_numpy() < 0]
     if len(cannot):
         notes.append(f"{len(cannot)} disposal(s) cannot exit inside the horizon under these assumptions "

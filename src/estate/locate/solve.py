@@ -69,6 +69,8 @@ class Solution:
     assignments: pd.DataFrame
     explanation: str = ""
     stats: dict = field(default_factory=dict)
+    #: Values of the side constraints' extra columns (min-cost with side constraints), else None.
+    extra: np.ndarray | None = None
 
 
 def explain_infeasible(problem: LocationProblem, objective: str, p: int | None = None,
@@ -527,7 +529,9 @@ def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run:
     return Solution(status, value, bound, gap, run.solver, build, run.seconds,
                     open_sites, assign, explanation, stats={"rows": milp.A.shape[0], "columns": milp.A.shape[1],
                                                             "nonzeros": milp.A.nnz,
-                                                            "integer_columns": int(milp.integer.sum())})
+                                                            "integer_columns": int(milp.integer.sum())},
+                    extra=(run.values[milp.parts["extra"][0]:milp.parts["extra"][1]].copy()
+                           if "extra" in milp.parts else None))
 
 
 #: Shares below this are solver residue in a fractional read-back.

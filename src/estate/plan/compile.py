@@ -18,7 +18,7 @@ from estate.locate.problem import CLOSED, FREE, OPEN, Y, LocationProblem, Proble
 from estate.locate.solve import Start
 from estate.plan.model import Model, PlanError, flag
 from estate.plan.requests import add_requests, lease_pv_gbp, price_requests
-from estate.plan.rules import access, guardrails, reopening, sharing
+from estate.plan.rules import access, guardrails, phasing, reopening, sharing
 from estate.plan.start import greedy_start
 from estate.scenario import PlanSettings, Scenario
 
@@ -280,6 +280,7 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access_table: p
     sharing.add(model, side, plan)
     guardrails.add(model, side, plan)
     reopening.add(model, side, scenario)
+    phasing.add(model, side, assets, scenario)
     _decide_alone(model, side)
     problem.side = side
     try:

@@ -83,6 +83,13 @@ class Model:
     today_start: Start | None = None
     #: How the start was improved before the solve (:func:`estate.plan.start.improve`).
     search: dict = field(default_factory=dict)
+    #: Each empty site's reopening column (engine site position → extra column).
+    reopening_columns: dict = field(default_factory=dict)
+    #: The site each extra column belongs to (−1: none), for the neighbourhood search.
+    extra_site: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: The exit-year columns (:mod:`estate.plan.rules.phasing`): ``columns``, ``site``, ``year`` and
+    #: their market value, receipt and capital cost; empty without delivery limits.
+    phasing: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -30,6 +30,16 @@ def destinations(assignments: pd.DataFrame, n_teams: int) -> np.ndarray:
     return dest
 
 
+def exit_years(model: Model, sol: Solution) -> pd.Series | None:
+    """The exit year the optimiser chose for each disposal (asset id → 0-based year), or None when
+    exit years are not decisions (no delivery limits: each goes in its earliest year)."""
+    ph = model.phasing
+    if not ph or sol.extra is None:
+        return None
+    chosen = sol.extra[ph["columns"]] > 0.5
+    return pd.Series(ph["year"][chosen], index=model.sites["asset_id"].to_numpy()[ph["site"][chosen]])
+
+
 def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access: pd.DataFrame,
                   zones: pd.DataFrame, today: Accessibility, scenario: Scenario) -> Plan:
     """The estate reading of a solution: decisions, moves, access after and cash flows."""
@@ -79,7 +89,7 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
     out["decision"] = np.where(is_disposed, "dispose", np.where(n_partners >= 2, "hub", "keep"))
     out["teams_before"] = ids.map(occ.groupby("asset_id").size()).fillna(0).astype(int)
     # The programme: phasing, cash flows and headline figures from the one cost model.
-    prog = cost_programme(out, mv, fin, requests=requests)
+    prog = cost_programme(out, mv, fin, requests=requests, exit_years=exit_years(model, sol))
     out["exit_year"] = ids.map(prog.disposals.set_index("asset_id")["financial_year"]).astype(object).fillna("")
     opt = model.options.set_index("asset_id")
     out["in_plan"] = in_plan.to_numpy()

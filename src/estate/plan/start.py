@@ -140,6 +140,16 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
             reopen.pop(best, None)
             present[best].add(service[t])
 
+    # Exit years under the delivery limits and the funding line: a disposal that fits in no year stays.
+    if model.phasing:
+        from estate.plan.rules.phasing import schedule
+
+        _, unplaced = schedule(model, scenario, is_open, dest)
+        for s in unplaced:
+            if status[s] == FREE:
+                is_open[s] = True
+                dest[home == s] = s
+
     key = pairs["team"].to_numpy() * n + pair_site
     chosen_pairs = np.flatnonzero(np.isin(key, np.arange(len(teams)) * n + dest))
     extra = problem.side.start_values().copy() if problem.side is not None else np.zeros(0)
@@ -195,6 +205,10 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
         for name in sorted(set(area[home])):
             lo, hi = milp.col_lower.copy(), milp.col_upper.copy()
             fixed = np.r_[np.flatnonzero(area != name) + y0, np.flatnonzero(pair_area != name) + x0]
+            owner = model.extra_site  # exit-year columns of buildings outside the neighbourhood keep their year
+            if len(owner):
+                fixed = np.r_[fixed, milp.parts["extra"][0] + np.flatnonzero((owner >= 0)
+                                                                             & (area[np.maximum(owner, 0)] != name))]
             lo[fixed] = hi[fixed] = np.round(values[fixed])
             run = _run_highs(replace(milp, col_lower=lo, col_upper=hi), NEIGHBOURHOOD_SECONDS, 1e-4, values,
                              max_nodes=NEIGHBOURHOOD_NODES)

@@ -35,6 +35,7 @@ def add(model: Model, side: SideConstraints, scenario: Scenario) -> None:
             * discount_factor(first_year, fin))
     o = side.add_columns(cost, 0.0, 1.0, integer=True, start=0.0)
     model.reopening_pv_gbp = dict(zip(targets.tolist(), cost.tolist()))
+    model.reopening_columns = dict(zip(targets.tolist(), o.tolist()))
     home = teams["home"].to_numpy()
 
     def values(_open: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
