@@ -446,3 +446,39 @@ def test_plan_takes_its_time_limit_and_gap_from_the_command_line(tmp_path, capsy
         assert main(["plan", str(scenario), "--out", str(tmp_path / "bad"), *bad]) == 2
         assert word in capsys.readouterr().err
         assert not (tmp_path / "bad").exists()
+
+
+def test_the_built_in_programme_is_phased_within_its_limits(sample_plan):
+    """The built-in plan's exit years are chosen under its delivery limits: it spreads over at least
+    three financial years, no year breaks a limit (recounted here from the programme's own tables),
+    and the funding line (budget so far + receipts so far) is never crossed."""
+    import json
+
+    import numpy as np
+
+    from conftest import REPO
+    from estate.scenario import load_scenario
+
+    _, out, _, _ = sample_plan
+    run = out / "run"
+    s = json.loads((run / "plan_summary.json").read_text())
+    limits = load_scenario(REPO / "models/cheshire-warrington.toml").plan.delivery
+    assert s["exit_years_chosen"] and limits.any()
+    disposals = pd.read_csv(run / "programme_disposals.csv")
+    moves = pd.read_csv(run / "programme_moves.csv")
+    lines = pd.read_csv(run / "programme_lines.csv")
+    d = disposals[disposals["exit_year"] >= 0]
+    assert d["exit_year"].nunique() >= 3
+    assert d.groupby("exit_year").size().max() <= limits.limits.disposals_per_year
+    sold = d[d["tenure"] == "freehold"].groupby("exit_year")["market_value_gbp"].sum()
+    assert sold.max() <= limits.limits.market_value_gbp_per_year + 1e-6
+    fte = moves[moves["in_horizon"]].groupby("move_year")["fte"].sum()
+    assert fte.max() <= limits.limits.fte_moved_per_year + 1e-6
+    by_year = lines.pivot_table(index="year", columns="category", values="gbp", aggfunc="sum").reindex(
+        range(s["horizon_years"])).fillna(0.0)
+    capital = -(by_year.get("move_cost", 0.0) + by_year.get("lease_exit_cost", 0.0) + by_year.get("reopening_cost", 0.0))
+    funds = limits.capital_budget_gbp_per_year * (np.arange(s["horizon_years"]) + 1) + by_year["capital_receipt"].cumsum()
+    assert (np.cumsum(capital) <= funds + 1e-3).all()
+    table = pd.DataFrame(s["phasing"])
+    assert table["within_limits"].all() and len(table) == s["horizon_years"]
+    assert table["disposals"].sum() == len(d) and table["fte_moved"].sum() == pytest.approx(fte.sum())

@@ -354,8 +354,8 @@ def test_workbook_totals_are_live_formulas_equal_to_the_costing(book):
     # (Moved from tests/test_finance.py, on this module's estate.)
     prog, wb = book
     wb.calculate()
-    assert wb.wb.sheetnames == ["Summary", "Cash flow", "Disposals", "Moves", "Space requests", "Partner ledger",
-                                "Sensitivity", "Assumptions", "Lines"]
+    assert wb.wb.sheetnames == ["Summary", "Cash flow", "Phasing", "Disposals", "Moves", "Space requests",
+                                "Partner ledger", "Sensitivity", "Assumptions", "Lines"]
     summary = {r[0].value: r[1] for r in wb.wb["Summary"].iter_rows(min_row=2) if r[0].value}
     for label in ("Net present value", "Capital receipts", "One-off costs", "Steady-state annual running-cost saving",
                   "Cashable savings over the horizon", "Residual value forgone (present value)"):
@@ -367,3 +367,40 @@ def test_workbook_totals_are_live_formulas_equal_to_the_costing(book):
     for r in ledger.iter_rows(min_row=2, max_row=3):
         for column in ("own_net_pv_gbp", "allocated_net_pv_gbp", "transfer_pv_gbp", "floor_area_moved_m2", "share"):
             assert str(r[header.index(column)].value).startswith("=")
+
+
+def test_the_phasing_sheet_recalculates_like_the_phasing_table(tmp_path):
+    """The Phasing sheet's year-by-year figures are formulas of the Disposals, Moves and Lines sheets;
+    recalculated, they equal :func:`phasing_table`, and the funding check follows the budget."""
+    from dataclasses import asdict
+
+    from estate.finance import phasing_table
+    from estate.scenario import Delivery, DeliveryLimits
+
+    prog = cost_programme(ESTATE, MOVES, FIN, requests=REQUESTS)
+    delivery = Delivery(limits=DeliveryLimits(disposals_per_year=1, fte_moved_per_year=12.0), funded=True,
+                        capital_budget_gbp_per_year=50_000.0)
+    path = tmp_path / "programme.xlsx"
+    write_workbook(prog, path, scenario="test", plan_summary={"delivery": asdict(delivery)})
+    wb = load_workbook(path)
+    values = formulas.ExcelModel().loads(str(path)).finish().calculate()
+    ws = wb["Phasing"]
+    header = [c.value for c in ws[1]]
+
+    def cell(r: int, name: str):
+        ref = ws.cell(row=r, column=header.index(name) + 1)
+        if ref.data_type != "f":
+            return ref.value
+        value = values[f"'[programme.xlsx]PHASING'!{ref.coordinate}"].value[0, 0]
+        return value.item() if hasattr(value, "item") else value
+
+    expect = phasing_table(prog, delivery)
+    for r, row in enumerate(expect.itertuples(index=False), start=2):
+        for name in ("disposals", "market_value_sold_gbp", "fte_moved", "receipts_gbp", "capital_one_off_gbp",
+                     "capital_to_date_gbp", "budget_to_date_gbp", "funds_to_date_gbp", "headroom_gbp"):
+            assert cell(r, name) == pytest.approx(getattr(row, name), abs=1e-6), (row.financial_year, name)
+        assert cell(r, "within_limits") == ("yes" if row.within_limits else "NO"), row.financial_year
+    # This programme was costed without the limits: X's two teams (15 FTE) move in 2028/29 and Y's (20 FTE)
+    # in 2030/31, each over 12 a year.
+    assert expect["within_limits"].tolist() == [True, False, True, False, True, True]
+    assert expect.loc[1, "fte_moved"] == 15.0 and expect.loc[3, "fte_moved"] == 20.0

@@ -267,6 +267,15 @@ def plan_cmd(scenario: Path, out_dir: Path | None, maps_dir: Path, time_limit: f
                f"payback {s['payback_year'] or 'not within the horizon'}")
     for note in s.get("notes", run.plan.notes):
         click.echo(f"Note: {note}")
+    if s.get("phasing"):
+        ph = pd.DataFrame(s["phasing"])
+        click.echo("\nPhasing (cash; funds = capital budget so far + receipts so far)")
+        click.echo(pd.DataFrame({
+            "year": ph["financial_year"], "disposals": ph["disposals"],
+            "sold (MV)": ph["market_value_sold_gbp"].map(_gbp_m), "FTE moved": ph["fte_moved"].map("{:,.0f}".format),
+            "receipts": ph["receipts_gbp"].map(_gbp_m), "capital one-off": ph["capital_one_off_gbp"].map(_gbp_m),
+            "capital so far": ph["capital_to_date_gbp"].map(_gbp_m), "funds so far": ph["funds_to_date_gbp"].map(_gbp_m),
+            "within limits": ph["within_limits"].map({True: "yes", False: "NO"})}).to_string(index=False))
     click.echo("")
     _print_programme(run.access.redaction.programme(run.plan.programme))
     click.echo("\nAccess by service, before → after (share of people within the standard)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +27,7 @@ from estate._io import RESTRICTED, OutputFolder, write_csv
 from estate.access import travel_times
 from estate.access.metrics import Accessibility, accessibility
 from estate.demand import Demand, load_zones
-from estate.finance import Programme, cost_programme
+from estate.finance import Programme, cost_programme, phasing_table
 from estate.finance.workbook import write_programme
 from estate.maps import MapStats, access_map, plan_map, register_map
 from estate.maps.plan import PLAN_MAP_COLUMNS
@@ -354,8 +354,12 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
         requests = _read_requests(requests_csv) if requests_csv.is_file() else None
         say("costing the programme")
         prog = cost_programme(assets, pd.DataFrame(moves.drop(columns="geometry")), scenario.finance,
-                              requests=requests)
+                              requests=requests,
+                              exit_years=_planned_exit_years(assets, scenario) if summary.get("exit_years_chosen")
+                              else None)
         summary.update({k: prog.summary[k] for k in FINANCE_KEYS})
+        summary["phasing"] = phasing_table(prog, scenario.plan.delivery).to_dict("records")
+        summary["delivery"] = asdict(scenario.plan.delivery)
         summary["recosted_with"] = Path(scenario.path).name
         red = Redaction.of(assets, pd.DataFrame(occupiers))  # the programme only: no access shares are rewritten
         write_summary(summary, stage)
@@ -365,6 +369,18 @@ def recost_plan(plan_dir: str | Path, scenario: Scenario, out_dir: str | Path | 
         if (stage / "maps").is_dir():  # the plan map's summary panel shows the figures
             write_maps(stage, which=("plan",))
     return prog, summary
+
+
+def _planned_exit_years(assets: pd.DataFrame, scenario: Scenario) -> pd.Series | None:
+    """The saved plan's exit years (``exit_year`` labels such as "2029/30"), as 0-based years of the
+    scenario's horizon (for a plan whose exit years the optimiser chose)."""
+    if "exit_year" not in assets:
+        return None
+    label = assets["exit_year"].fillna("").astype(str)
+    start = pd.to_numeric(label.str.extract(r"^(\d{4})/\d{2}$")[0], errors="coerce")
+    chosen = start.notna() & (assets["decision"] == "dispose")
+    return pd.Series((start[chosen] - scenario.finance.first_year).astype(int).to_numpy(),
+                     index=assets.loc[chosen, "asset_id"].astype(str).to_numpy())
 
 
 def _read_requests(path: Path) -> pd.DataFrame:

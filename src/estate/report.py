@@ -154,6 +154,16 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
     links = [("Plan map", f"{maps_dir}/plan.html"), ("Access map", f"{maps_dir}/access.html"),
              ("Register map", f"{maps_dir}/register.html"), ("Programme workbook", "programme.xlsx")]
     plan_settings = s.get("plan_settings", {})
+    phasing = pd.DataFrame(s.get("phasing") or [])
+    if len(phasing):
+        phasing = pd.DataFrame({
+            "Year": phasing["financial_year"], "Disposals": phasing["disposals"].map("{:,}".format),
+            "Freeholds sold (market value)": phasing["market_value_sold_gbp"].map(_m),
+            "FTE moved": phasing["fte_moved"].map("{:,.0f}".format), "Receipts": phasing["receipts_gbp"].map(_m),
+            "Capital one-off costs": phasing["capital_one_off_gbp"].map(_m),
+            "Capital paid so far": phasing["capital_to_date_gbp"].map(_m),
+            "Budget + receipts so far": phasing["funds_to_date_gbp"].map(_m),
+            "Within limits": phasing["within_limits"].map({True: "yes", False: "NO"})})
     requests_csv = plan_dir / "programme_space_requests.csv"
     requests = pd.read_csv(requests_csv, keep_default_na=False) if requests_csv.exists() else pd.DataFrame()
     if len(requests):
@@ -176,6 +186,12 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
         "<h2>Access to services, before and after</h2>",
         _table(access_rows) if len(access_rows) else "<p>No service has an access standard.</p>",
         "<h2>Cash flow</h2>", _cash_flow_chart(by_year),
+        ("<h2>Phasing: the programme year by year</h2><p>"
+         + ("Each disposal's year was chosen by the optimiser under the delivery limits and the funding line "
+            "(capital one-off costs paid from the budget plus the receipts received so far; cash). "
+            if s.get("exit_years_chosen") else "Each disposal goes in its earliest permitted year (no delivery "
+                                                "limits were set). ")
+         + "</p>" + _table(phasing)) if len(phasing) else "",
         f"<h2>Partner ledger (sharing rule: {_e(s.get('sharing_rule', 'none'))})</h2>", _table(led),
         _partner_chart(ledger),
         ("<h2>Space requests</h2><p>Each partner's request for space, met in the estate's kept space when that "

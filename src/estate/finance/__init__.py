@@ -10,8 +10,8 @@ from estate.finance.costs import (ASSET_OPTION_COLUMNS, MOVE_COST_COLUMNS, annui
                                   discount_factor, earliest_exit_year, gbp_millions, move_cost_gbp, move_costs,
                                   year_label)
 from estate.finance.programme import (CATEGORIES, Programme, cost_programme, npv_gbp, partner_ledger, payback_year,
-                                      sensitivity_table)
+                                      phasing_table, sensitivity_table)
 
 __all__ = ["ASSET_OPTION_COLUMNS", "CATEGORIES", "MOVE_COST_COLUMNS", "Programme", "annuity_factor", "asset_options",
            "cost_programme", "discount_factor", "earliest_exit_year", "gbp_millions", "move_cost_gbp", "move_costs",
-           "npv_gbp", "partner_ledger", "payback_year", "sensitivity_table", "year_label"]
+           "npv_gbp", "partner_ledger", "payback_year", "phasing_table", "sensitivity_table", "year_label"]

@@ -476,3 +476,70 @@ def partner_ledger(flows: pd.DataFrame, moves: pd.DataFrame, rule: str) -> pd.Da
                                   np.where(ledger["allocated_net_pv_gbp"] < -0.5, "net cost", "neutral"))
     return ledger
 
+
+
+#: Columns of :func:`phasing_table`.
+PHASING_COLUMNS = ("year", "financial_year", "disposals", "market_value_sold_gbp", "fte_moved", "receipts_gbp",
+                   "capital_one_off_gbp", "capital_to_date_gbp", "budget_to_date_gbp", "funds_to_date_gbp",
+                   "headroom_gbp", "within_limits")
+#: Cash-flow categories that are capital one-off costs, paid from the capital budget and recycled receipts
+#: (double running and the excess-travel allowance are revenue).
+CAPITAL = ("move_cost", "lease_exit_cost", "reopening_cost")
+
+
+def phasing_table(prog: Programme, delivery=None) -> pd.DataFrame:
+    """The programme year by year against the delivery limits (``estate.scenario.Delivery``):
+    disposals, market value of the freeholds sold, FTE moved, net receipts and capital one-off costs
+    (cash), and the funding line: the capital budget made available so far plus the receipts
+    received so far (``funds_to_date_gbp``) against the capital paid so far; ``within_limits`` is
+    False in a year that breaks a partnership or partner limit or crosses the funding line."""
+    s = prog.settings
+    years = np.arange(s.horizon_years)
+    d = prog.disposals[prog.disposals["exit_year"] >= 0]
+    sold = d[d["tenure"] == "freehold"] if "tenure" in d else d.iloc[:0]
+    mv_col = "market_value_gbp" if "market_value_gbp" in sold else None
+    m = prog.moves[prog.moves["in_horizon"]] if "in_horizon" in prog.moves else prog.moves
+    flows = prog.flows
+    by_cat = flows.pivot_table(index="year", columns="category", values="gbp", aggfunc="sum").reindex(years).fillna(0.0)
+    capital = -sum((by_cat[c] if c in by_cat else 0.0) for c in CAPITAL)
+    receipts = by_cat["capital_receipt"] if "capital_receipt" in by_cat else pd.Series(0.0, index=years)
+    budget = (delivery.capital_budget_gbp_per_year if delivery is not None else 0.0) * (years + 1.0)
+    table = pd.DataFrame({
+        "year": years, "financial_year": [year_label(y, s) for y in years],
+        "disposals": d.groupby("exit_year").size().reindex(years, fill_value=0).to_numpy(),
+        "market_value_sold_gbp": (sold.groupby("exit_year")[mv_col].sum().reindex(years, fill_value=0.0).to_numpy()
+                                  if mv_col else np.zeros(len(years))),
+        "fte_moved": m.groupby("move_year")["fte"].sum().reindex(years, fill_value=0.0).to_numpy(),
+        "receipts_gbp": np.asarray(receipts, float),
+        "capital_one_off_gbp": np.asarray(capital, float) * np.ones(len(years)),
+    })
+    table["capital_to_date_gbp"] = table["capital_one_off_gbp"].cumsum()
+    table["budget_to_date_gbp"] = budget
+    table["funds_to_date_gbp"] = budget + table["receipts_gbp"].cumsum()
+    table["headroom_gbp"] = table["funds_to_date_gbp"] - table["capital_to_date_gbp"]
+    ok = np.ones(len(years), bool)
+    if delivery is not None:
+        lim = delivery.limits
+        tol = 1e-6
+        if lim.disposals_per_year:
+            ok &= table["disposals"].to_numpy() <= lim.disposals_per_year
+        if lim.market_value_gbp_per_year:
+            ok &= table["market_value_sold_gbp"].to_numpy() <= lim.market_value_gbp_per_year + tol
+        if lim.fte_moved_per_year:
+            ok &= table["fte_moved"].to_numpy() <= lim.fte_moved_per_year + tol
+        for code, p in delivery.partners.items():
+            mine_d = d[d["partner"] == code]
+            if p.disposals_per_year:
+                ok &= mine_d.groupby("exit_year").size().reindex(years, fill_value=0).to_numpy() <= p.disposals_per_year
+            if p.market_value_gbp_per_year and mv_col:
+                mine_s = sold[sold["partner"] == code]
+                ok &= (mine_s.groupby("exit_year")[mv_col].sum().reindex(years, fill_value=0.0).to_numpy()
+                       <= p.market_value_gbp_per_year + tol)
+            if p.fte_moved_per_year:
+                mine_m = m[m["partner"] == code]
+                ok &= (mine_m.groupby("move_year")["fte"].sum().reindex(years, fill_value=0.0).to_numpy()
+                       <= p.fte_moved_per_year + tol)
+        if delivery.funded:
+            ok &= table["headroom_gbp"].to_numpy() >= -1e-3
+    table["within_limits"] = ok
+    return table[list(PHASING_COLUMNS)]

@@ -40,7 +40,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from estate._io import FORMULA_STARTS, write_csv
 from estate.finance.costs import year_label
-from estate.finance.programme import CASHABLE, CATEGORIES, ONE_OFF, Programme
+from estate.finance.programme import CAPITAL, CASHABLE, CATEGORIES, ONE_OFF, Programme
 from estate.scenario import RESIDUAL_METHODS, SHARING_RULES, FinanceSettings
 
 GBP = '£#,##0;[Red]-£#,##0'
@@ -820,6 +820,63 @@ def _sensitivity(ws: Worksheet, prog: Programme, last: int, npv: str) -> str:
 # The workbook
 # ---------------------------------------------------------------------------
 
+def _phasing_sheet(ws: Worksheet, prog: Programme, last: int, dcol: dict[str, str], d_last: int,
+                   mcol: dict[str, str], m_last: int, delivery: dict) -> None:
+    """The programme year by year against the delivery limits and the funding line, as formulas of the
+    Disposals, Moves and Lines sheets (the limits and the capital budget are values from the scenario)."""
+    h = prog.settings.horizon_years
+    columns = ["year", "financial_year", "disposals", "market_value_sold_gbp", "fte_moved", "receipts_gbp",
+               "capital_one_off_gbp", "capital_to_date_gbp", "budget_to_date_gbp", "funds_to_date_gbp",
+               "headroom_gbp", "disposals_limit", "market_value_limit_gbp", "fte_moved_limit", "within_limits"]
+    col = {name: get_column_letter(j) for j, name in enumerate(columns, start=1)}
+    _header(ws, columns)
+    limits = delivery.get("limits", {}) if delivery else {}
+    budget = float(delivery.get("capital_budget_gbp_per_year", 0.0)) if delivery else 0.0
+    funded = bool(delivery.get("funded")) if delivery else False
+    foot = h + 4
+    _put(ws, foot, 1, "capital budget a year (value: [plan.delivery] of the scenario; 0 = none)")
+    _v(ws, foot, 4, budget, GBP)
+    _put(ws, foot + 1, 1, "funding line applies (value)")
+    _v(ws, foot + 1, 4, funded)
+
+    def d_rng(name: str) -> str | None:
+        return f"Disposals!${dcol[name]}$2:${dcol[name]}${max(d_last, 2)}" if name in dcol and d_last >= 2 else None
+
+    def m_rng(name: str) -> str | None:
+        return f"Moves!${mcol[name]}$2:${mcol[name]}${max(m_last, 2)}" if name in mcol and m_last >= 2 else None
+
+    for t in range(h):
+        i = t + 2
+        c = {k: f"{v}{i}" for k, v in col.items()}
+        _put(ws, i, 1, t, YEAR)
+        _put(ws, i, 2, year_label(t, prog.settings))
+        ey, mv, tenure = d_rng("exit_year"), d_rng("market_value_gbp"), d_rng("tenure")
+        _f(ws, i, 3, f"=COUNTIFS({ey},{c['year']})" if ey else "=0", YEAR)
+        _f(ws, i, 4, f'=SUMIFS({mv},{ey},{c["year"]},{tenure},"freehold")' if ey and mv and tenure else "=0", GBP)
+        fte, my = m_rng("fte"), m_rng("move_year")
+        _f(ws, i, 5, f"=SUMIFS({fte},{my},{c['year']})" if fte and my else "=0", FTE)
+        line = f"{_rng('gbp', last)},{_rng('year', last)},{c['year']},{_rng('category', last)}"
+        _f(ws, i, 6, f'=SUMIFS({line},"capital_receipt")', GBP)
+        _f(ws, i, 7, "=-(" + "+".join(f'SUMIFS({line},"{k}")' for k in CAPITAL) + ")", GBP)
+        _f(ws, i, 8, f"=SUM($G$2:{c['capital_one_off_gbp']})", GBP)
+        _f(ws, i, 9, f"=$D${foot}*({c['year']}+1)", GBP)
+        _f(ws, i, 10, f"={c['budget_to_date_gbp']}+SUM($F$2:{c['receipts_gbp']})", GBP)
+        _f(ws, i, 11, f"={c['funds_to_date_gbp']}-{c['capital_to_date_gbp']}", GBP)
+        for j, key, fmt in ((12, "disposals_per_year", YEAR), (13, "market_value_gbp_per_year", GBP),
+                            (14, "fte_moved_per_year", FTE)):
+            _v(ws, i, j, float(limits.get(key, 0) or 0), fmt)
+        checks = [f"OR({c['disposals_limit']}=0,{c['disposals']}<={c['disposals_limit']})",
+                  f"OR({c['market_value_limit_gbp']}=0,{c['market_value_sold_gbp']}<={c['market_value_limit_gbp']}+0.001)",
+                  f"OR({c['fte_moved_limit']}=0,{c['fte_moved']}<={c['fte_moved_limit']}+0.000001)",
+                  f"OR(NOT($D${foot + 1}),{c['headroom_gbp']}>=-0.001)"]
+        _f(ws, i, 15, f'=IF(AND({",".join(checks)}),"yes","NO")')
+    _put(ws, foot + 3, 1, "Cash. Capital one-off costs: move costs (relocation, ICT, fit-out), dilapidations and reopening, "
+                          "with optimism bias; funds so far = the capital budget made available so far + the net receipts "
+                          "received so far. Limits are the partnership's (0 = none); a partner's own limits are checked "
+                          "in plan_summary.json. Limits and budget are values from [plan.delivery] of the scenario.")
+    _widths(ws, minimum=12)
+
+
 def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summary: dict | None = None) -> None:
     """Write ``programme.xlsx`` (see the module docstring) to ``path``."""
     s = prog.settings
@@ -832,7 +889,7 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
-    sheets = {name: wb.create_sheet(name) for name in ("Cash flow", "Disposals", "Moves", "Partner ledger",
+    sheets = {name: wb.create_sheet(name) for name in ("Cash flow", "Phasing", "Disposals", "Moves", "Partner ledger",
                                                        "Sensitivity", "Assumptions", "Lines")}
     if len(r):
         sheets["Space requests"] = wb.create_sheet("Space requests", index=wb.sheetnames.index("Moves") + 1)
@@ -871,6 +928,8 @@ def write_workbook(prog: Programme, path: Path, *, scenario: str = "", plan_summ
                                                                      if pd.notna(p)}
                       | {str(p) for p in prog.ledger["partner"] if p != "Partnership pot"})
     _ledger(sheets["Partner ledger"], partners, last, mcol, m_total - 1)
+    _phasing_sheet(sheets["Phasing"], prog, last, dcol, d_total - 1, mcol, m_total - 1,
+                   (plan_summary or {}).get("delivery") or {})
     npv_min = _sensitivity(sheets["Sensitivity"], prog, last, cells["npv"])
 
     d_last = d_total - 1

@@ -11,7 +11,7 @@ import pandas as pd
 from shapely import linestrings
 
 from estate.access.metrics import Accessibility, accessibility
-from estate.finance import cost_programme
+from estate.finance import cost_programme, phasing_table
 from estate.locate.problem import FREE, OPEN
 from estate.locate.solve import Solution
 from estate.plan.compile import OUTSIDE_SCOPE
@@ -149,6 +149,9 @@ def read_solution(model: Model, sol: Solution, assets: gpd.GeoDataFrame, access:
         "occupancy_charges_gbp_a_year": money["occupancy_charges_gbp_a_year"],
         "buildings_reopened": money["buildings_reopened"],
         "space_requests": money["space_requests"],
+        "exit_years_chosen": bool(model.phasing),
+        "delivery": asdict(scenario.plan.delivery),
+        "phasing": phasing_table(prog, scenario.plan.delivery).to_dict("records"),
         "vacant_before": int((out["teams_before"] == 0).sum()),
         "vacant_disposed": int(((out["teams_before"] == 0) & is_disposed).sum()),
         "cashable_savings_gbp": money["cashable_savings_gbp"],
@@ -179,6 +182,7 @@ def _settings(scenario: Scenario) -> dict:
     """The scenario's [plan] settings as plain values, for the record and the report."""
     out = asdict(scenario.plan)
     out.pop("space_requests")  # in programme_space_requests.csv, with their outcome
+    out.pop("delivery")  # in plan_summary.json's delivery and phasing
     workspace = out.pop("workspace")
     out.update({f"workspace.{k}": v for k, v in workspace.items()})
     out["guardrails"] = {g["partner"]: g["max_disposal_share"] for g in out["guardrails"]}
