@@ -103,8 +103,8 @@ def test_plan_on_the_built_in_scenario_meets_its_targets(sample_plan):
                 "build_seconds", "solve_seconds"):
         assert key in s
     # The solver proves a bound whatever stopped it; the plan is at least as good as its greedy start.
-    # Whether HiGHS's root finishes inside the 120 s safety limit depends on the machine, so the test
-    # does not ask for a bound; it asks that the one reported is valid, and that none is said honestly.
+    # The sample run's 1 s safety limit stops the solver before any bound (conftest.sample_plan), so the
+    # test asks that a bound, when reported, is valid, and that none is said honestly.
     assert s["status"] in ("optimal", "feasible", "time_limit")
     if s["bound"] is not None:
         assert s["bound"] <= s["objective"] + 1e-6 and 0 <= s["gap"] <= 1
@@ -177,7 +177,7 @@ def test_plan_outputs_never_show_a_sensitive_site_where_it_is(sample_plan):
             assert not [n for n in needles if n in text], path.name
 
 
-#: A second solve that keeps both cores busy while the built-in plan is made again.
+#: A second solve that keeps a core busy while the built-in plan is made again.
 _LOAD = """
 import numpy as np
 from estate.locate.problem import LocationProblem
@@ -191,11 +191,11 @@ while True:
 
 
 def test_the_built_in_plan_is_the_same_on_a_loaded_machine(sample_plan):
-    """The built-in plan made again while a second solve loads the machine, with a safety time limit
-    of 1 s instead of 120 s, makes the same decisions: the start (greedy, then neighbourhoods under
-    node limits) is found without the clock, and a solve stopped by its safety limit keeps it. Its
-    start keeps every row of the model and is the sample run's to the penny. (Were the sample run to
-    prove its gap within its limit, its plan would be the solver's, and only the start is compared.)"""
+    """The built-in plan made again while a second solve loads the machine makes the same decisions as
+    the sample run: the start (greedy, then neighbourhoods under node limits) is found without the
+    clock, and a solve stopped by its safety limit keeps it. The start keeps every row of the model
+    and is the sample run's to the penny. (Both runs have a 1 s safety limit, conftest.sample_plan;
+    two default runs, root search included, are compared in benchmarks/plan_determinism.py.)"""
     import json
     import subprocess
     import sys
@@ -215,7 +215,7 @@ def test_the_built_in_plan_is_the_same_on_a_loaded_machine(sample_plan):
     first = json.loads((out / "run" / "plan_summary.json").read_text())
     scenario = load_scenario(REPO / "models/cheshire-warrington.toml")
     scenario = replace(scenario, plan=replace(scenario.plan, time_limit_seconds=1.0))
-    load = [subprocess.Popen([sys.executable, "-c", _LOAD]) for _ in range(2)]
+    load = [subprocess.Popen([sys.executable, "-c", _LOAD])]
     try:
         run = compute_access(scenario)
         model = compile_model(run.register.assets, run.register.occupiers, run.access, run.demand.zones, run.today,
@@ -232,9 +232,7 @@ def test_the_built_in_plan_is_the_same_on_a_loaded_machine(sample_plan):
     assert model.search["passes"][-1]["objective"] == pytest.approx(first["start_search"]["passes"][-1]["objective"],
                                                                     abs=0.01)
     assert sol.status == "time_limit" and "the solution is the start" in sol.explanation
-    if first["status"] != "time_limit":
-        assert first["objective"] <= sol.objective + 1e-6  # the solver's proven plan beats the start
-        return
+    assert first["status"] == "time_limit" and first["objective"] == pytest.approx(sol.objective, abs=0.01)
     again = read_solution(model, sol, run.register.assets, run.access, run.demand.zones, run.today, scenario)
     before = gpd.read_file(out / "run" / "restricted" / "plan.gpkg", layer="assets").set_index("asset_id")
     after = again.assets.set_index("asset_id")
@@ -440,7 +438,7 @@ def test_plan_takes_its_time_limit_and_gap_from_the_command_line(tmp_path, capsy
     s = json.loads((tmp_path / "run" / "plan_summary.json").read_text())
     assert s["plan_settings"]["time_limit_seconds"] == 45.0 and s["plan_settings"]["gap"] == 0.02
     captured = capsys.readouterr()
-    assert "gap 0.02, limit 45 s" in captured.err and "HiGHS" not in captured.out + captured.err
+    assert "gap 0.02, at most 200 nodes, safety limit 45 s" in captured.err and "HiGHS" not in captured.out + captured.err
     for bad, word in ((["--time-limit", "0"], "must be above 0"), (["--time-limit", "nan"], "not a finite"),
                       (["--gap", "1.5"], "must lie between 0 and 1")):
         assert main(["plan", str(scenario), "--out", str(tmp_path / "bad"), *bad]) == 2

@@ -344,7 +344,7 @@ def test_a_symbolic_link_out_of_the_folder_is_refused_and_devices_never_read(tmp
 @pytest.mark.parametrize("old, new, key", [
     ("share = 0.85 }", "share = nan }", "services.employment.standard.share"),
     ("gap = 0.005", "gap = nan", "plan.gap"),
-    ("time_limit_seconds = 120.0", "time_limit_seconds = inf", "plan.time_limit_seconds"),
+    ("time_limit_seconds = 900.0", "time_limit_seconds = inf", "plan.time_limit_seconds"),
     ("circuity = 1.3", "circuity = nan", "access.circuity"),
     ("max_move_km = 10.0", "max_move_km = inf", "plan.max_move_km"),
     ("car = 35.0", "car = inf", "access.speed_kmh.car"),

@@ -205,7 +205,8 @@ class PlanSettings:
     must_exit: tuple[str, ...] = ()
     incompatible: tuple[tuple[str, str], ...] = ()
     guardrails: tuple[Guardrail, ...] = ()
-    time_limit_seconds: float = 120.0
+    time_limit_seconds: float = 900.0
+    max_nodes: int | None = None
     gap: float = 0.005
     solver: str = "highs"
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
@@ -339,7 +340,7 @@ def _standard(r: TomlReader, table: object, where: str, speeds: dict[str, float]
 def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
-                                "time_limit_seconds", "gap", "solver", "workspace", "suitability",
+                                "time_limit_seconds", "max_nodes", "gap", "solver", "workspace", "suitability",
                                 "public_facing_asset_types", "investment_asset_types", "space_requests",
                                 "delivery"})
     ws = r.table(plan, "workspace", "plan")
@@ -397,8 +398,10 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
         must_exit=r.texts(plan, "must_exit", "plan"),
         incompatible=tuple(pairs),
         guardrails=tuple(guardrails),
-        time_limit_seconds=r.number(plan, "time_limit_seconds", "plan", 120.0, minimum=1e-9,
+        time_limit_seconds=r.number(plan, "time_limit_seconds", "plan", 900.0, minimum=1e-9,
                                     maximum=MAX_TIME_LIMIT_SECONDS),
+        max_nodes=(None if plan.get("max_nodes", 0) == 0
+                   else r.integer(plan, "max_nodes", "plan", 0, minimum=0, maximum=10_000_000) or None),
         gap=r.number(plan, "gap", "plan", 0.005, maximum=1.0),
         solver=r.text(plan, "solver", "plan", choices=SOLVERS, default="highs"),
         workspace=workspace,

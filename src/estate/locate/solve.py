@@ -115,7 +115,8 @@ def explain_infeasible(problem: LocationProblem, objective: str, p: int | None =
 def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max_cost: float | None = None,
           single_source: bool = False, time_limit: float | None = None, gap: float = 0.0,
           solver: str = "highs", start: Start | None = None, method: str = "lagrangian",
-          time_limit_keeps_start: bool = False, progress: Progress | None = None) -> Solution:
+          time_limit_keeps_start: bool = False, progress: Progress | None = None,
+          max_nodes: int | None = None) -> Solution:
     """Solve ``problem`` for ``objective`` (see ``DESIGN.md``, "Location problem contract").
 
     Parameters
@@ -151,6 +152,9 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     progress
         HiGHS only: called every :data:`PROGRESS_SECONDS` with the incumbent objective, the bound,
         the gap and the seconds so far (each may be None).
+    max_nodes
+        HiGHS only: stop after this many branch-and-bound nodes, a limit that, unlike the clock, gives
+        the same answer on any machine (None = no limit).
 
     Returns
     -------
@@ -191,7 +195,7 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     elif objective == "min-cost" and single_source and solver == "highs" and problem.side is None:
         values = _single_source_start(problem, milp)
     build = time.perf_counter() - started
-    run = _run(milp, time_limit, gap, solver, start=values, progress=progress)
+    run = _run(milp, time_limit, gap, solver, start=values, progress=progress, max_nodes=max_nodes)
     kept_start = time_limit_keeps_start and values is not None and run.status == "time_limit"
     if kept_start:  # the safety net stopped the search: its incumbent would depend on the clock
         run = _Run("time_limit", values, float(milp.c @ values + milp.offset), run.bound, run.seconds, run.solver,
@@ -258,7 +262,7 @@ HIGHS_STOPS = {"kNotset": "no status set", "kLoadError": "load error", "kModelEr
                "kUnboundedOrInfeasible": "unbounded or infeasible", "kUnbounded": "unbounded",
                "kObjectiveBound": "objective bound reached", "kObjectiveTarget": "objective target reached",
                "kTimeLimit": "time limit", "kIterationLimit": "iteration limit", "kUnknown": "unknown status",
-               "kSolutionLimit": "solution limit", "kInterrupt": "interrupted", "kMemoryLimit": "memory limit",
+               "kSolutionLimit": "node limit (or solution limit)", "kInterrupt": "interrupted", "kMemoryLimit": "memory limit",
                "kHighsInterrupt": "interrupted"}
 
 
@@ -293,14 +297,14 @@ PROGRESS_SECONDS = 5.0
 
 
 def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str,
-         start: np.ndarray | None = None, progress: Progress | None = None) -> _Run:
+         start: np.ndarray | None = None, progress: Progress | None = None, max_nodes: int | None = None) -> _Run:
     if solver == "highs":
         try:
             import highspy  # noqa: F401
         except ImportError:  # pragma: no cover - highspy is a declared dependency
             solver = "cbc"
     if solver == "highs":
-        return _run_highs(milp, time_limit, gap, start, progress=progress)
+        return _run_highs(milp, time_limit, gap, start, max_nodes=max_nodes, progress=progress)
     if solver == "cbc":
         return _run_cbc(milp, time_limit, gap)
     raise ProblemError(f"unknown solver {solver!r}; expected 'highs' or 'cbc'")

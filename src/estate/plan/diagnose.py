@@ -106,10 +106,13 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
         model.start, model.search = improve(model, model.start, scenario, say)
     say(f"solving: {int((p.status == FREE).sum()):,} buildings free to go, {p.n_zones:,} movable teams, "
         f"{len(p.pair_zone):,} team-building options, {p.side.n_cols:,} extra columns "
-        f"({scenario.plan.solver}, gap {scenario.plan.gap:g}, limit {scenario.plan.time_limit_seconds:g} s)")
+        f"({scenario.plan.solver}, gap {scenario.plan.gap:g}, "
+        + (f"at most {scenario.plan.max_nodes:,} node(s), " if scenario.plan.max_nodes else "")
+        + f"safety limit {scenario.plan.time_limit_seconds:g} s)")
     sol = solve(p, "min-cost", single_source=True, time_limit=scenario.plan.time_limit_seconds,
                 gap=scenario.plan.gap, solver=scenario.plan.solver, start=model.start,
-                time_limit_keeps_start=True, progress=_live_report(live) if live else None)
+                time_limit_keeps_start=True, progress=_live_report(live) if live else None,
+                max_nodes=scenario.plan.max_nodes)
     if sol.status == "infeasible" or sol.objective is None:
         if sol.status == "time_limit":
             raise PlanInfeasible(f"no plan found within the time limit of {scenario.plan.time_limit_seconds:g} s "
