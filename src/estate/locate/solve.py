@@ -15,6 +15,7 @@ above capacity, ``p`` out of range), not reported as crashes.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Callable
@@ -331,17 +332,49 @@ def _quiet_highs():
     return h
 
 
+@contextlib.contextmanager
+def _signals_deferred(deferred: list, active: bool):
+    """While HiGHS runs Python callbacks, a SIGTERM or SIGINT is noted (the callback then stops the
+    search) and handled as usual once HiGHS has returned: an exception raised inside a callback
+    would be lost in the solver instead of stopping the run."""
+    import os
+    import signal
+    import threading
+
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, _frame: deferred.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if deferred:
+            handler = previous[deferred[0]]
+            if callable(handler):
+                handler(deferred[0], None)
+            elif handler != signal.SIG_IGN:
+                os.kill(os.getpid(), deferred[0])
+
+
 def _finite_or_none(value) -> float | None:
     value = float(value)
     return value if np.isfinite(value) and abs(value) < 1e29 else None
 
 
-def _report_progress(h, progress: Progress) -> None:
-    """Call ``progress`` every :data:`PROGRESS_SECONDS` of the MIP search (from HiGHS's interrupt check)."""
+def _report_progress(h, progress: Progress, deferred: list) -> None:
+    """Call ``progress`` every :data:`PROGRESS_SECONDS` of the MIP search (from HiGHS's interrupt check);
+    stop the search when a signal was ``deferred`` while it ran."""
     t0 = time.perf_counter()
     last = [t0]
 
     def tick(event) -> None:
+        if deferred:
+            event.data_in.user_interrupt = True
+            return
         now = time.perf_counter()
         if now - last[0] < PROGRESS_SECONDS:
             return
@@ -379,14 +412,16 @@ def _run_highs(milp: formulate.Milp, time_limit: float | None, gap: float, start
     lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                        for i in milp.integer]
     h.passModel(lp)
+    deferred: list[int] = []
     if progress is not None and milp.integer.any():
-        _report_progress(h, progress)
+        _report_progress(h, progress, deferred)
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(start)
         h.setSolution(sol)
     t0 = time.perf_counter()
-    h.run()
+    with _signals_deferred(deferred, active=progress is not None):
+        h.run()
     seconds = time.perf_counter() - t0
     model_status = h.getModelStatus().name
     info = h.getInfo()
