@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -119,6 +120,13 @@ def test_plan_map_renders_filters_and_searches(browser, sample_plan):
     browser.execute_script("var b = document.querySelector('input[data-d=\"dispose\"]'); b.click();")
     time.sleep(0.3)
     assert _count(browser, ".estate-icon") == shown - s["disposed"]
+    browser.execute_script("document.querySelector('input[data-d=\"dispose\"]').click();")
+    time.sleep(0.3)
+    # Untick the first exit year: that year's disposals go, and only they.
+    first = pd.DataFrame(s["phasing"]).query("disposals > 0").iloc[0]
+    browser.execute_script(f"document.querySelector('input[data-y=\"{first['financial_year']}\"]').click();")
+    time.sleep(0.3)
+    assert shown - first["disposals"] <= _count(browser, ".estate-icon") < shown
     assert _count(browser, ".leaflet-control-zoom-fullscreen") == 1 and _count(browser, ".leaflet-control-search") == 1
     _not_blank(browser)
 

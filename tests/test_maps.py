@@ -275,6 +275,11 @@ def test_plan_map_draws_decisions_moves_and_hides_sensitive_sites(tmp_path: Path
     assert sorted(r[2] for r in rows) == sorted(d for d, s in zip(assets["decision"], assets["sensitive"]) if not s)
     lines = json.loads(re.search(r"var moves = (.*?);\s*// \[lat0", own).group(1))
     assert len(lines) == 1 and "Payroll" in lines[0][5]  # the refuge's move is not drawn
+    # Disposals carry their exit year for the year filter; kept buildings none.
+    assert sorted(r[6] for r in rows if r[2] == "dispose") == ["2028/29"] * sum(
+        (assets["decision"] == "dispose") & ~assets["sensitive"])
+    assert all(r[6] == "" for r in rows if r[2] != "dispose")
+    assert json.loads(re.search(r"var years = (.*?);", own).group(1)) == ["2028/29"]
     assert "Moving in" in own and "Moving out" in own and "The plan in figures" in own
     assert "1 sensitive site not shown" in own and "larkspur" not in page.lower()
     assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page)  # every library inlined

@@ -2,7 +2,7 @@
 
 Markers have a shape and a colour per decision (hub: purple square, keep: blue
 circle, dispose: red triangle; buildings outside the plan: small grey dots,
-hidden at first). A panel filters by decision and by partner. Each popup gives
+hidden at first). A panel filters by decision, by partner and by exit (or move) year. Each popup gives
 the decision, exit year, receipt, running-cost saving and the teams moving in
 or out. Move lines run from the old building to the new one. Sensitive sites
 are not drawn, and no move line ends at one.
@@ -103,34 +103,39 @@ class _PlanLayers(MacroElement):
         (function (map) {
             var decisions = {{ this.decisions }};
             var partners = {{ this.partners }};
-            var rows = {{ this.rows }};   // [lat, lon, decision, partner index, name, popup]
-            var moves = {{ this.moves }}; // [lat0, lon0, lat1, lon1, partner index, tooltip]
+            var rows = {{ this.rows }};   // [lat, lon, decision, partner index, name, popup, exit year]
+            var moves = {{ this.moves }}; // [lat0, lon0, lat1, lon1, partner index, tooltip, financial year]
+            var years = {{ this.years }};
             var icons = {};
             Object.keys(decisions).forEach(function (k) {
                 icons[k] = L.divIcon({className: 'estate-icon', html: decisions[k].svg,
                                       iconSize: [14, 14], iconAnchor: [7, 7]});
             });
-            var state = {d: {}, p: {}, moves: true};
+            var state = {d: {}, p: {}, y: {}, moves: true};
+            years.forEach(function (y) { state.y[y] = true; });
             Object.keys(decisions).forEach(function (k) { state.d[k] = decisions[k].on; });
             partners.forEach(function (p, i) { state.p[i] = true; });
             var shown = L.layerGroup().addTo(map), lines = L.layerGroup().addTo(map);
             var markers = rows.map(function (r) {
                 var m = L.marker([r[0], r[1]], {icon: icons[r[2]], title: r[4], decision: r[2], partner: r[3],
-                                                 zIndexOffset: r[2] === 'outside' ? -1000 : 0});
+                                                 year: r[6], zIndexOffset: r[2] === 'outside' ? -1000 : 0});
                 m.bindPopup(r[5], {maxWidth: 380}).bindTooltip(r[4]);
                 m.estateShow = function () { shown.addLayer(m); };
                 return m;
             });
             var paths = moves.map(function (v) {
                 return L.polyline([[v[0], v[1]], [v[2], v[3]]], {color: '{{ this.move_colour }}', weight: 1.5,
-                                   opacity: 0.75, partner: v[4]}).bindTooltip(v[5]);
+                                   opacity: 0.75, partner: v[4], year: v[6]}).bindTooltip(v[5]);
             });
             function refresh() {
                 shown.clearLayers(); lines.clearLayers();
                 markers.forEach(function (m) {
-                    if (state.d[m.options.decision] && state.p[m.options.partner]) shown.addLayer(m);
+                    if (state.d[m.options.decision] && state.p[m.options.partner] &&
+                        (!m.options.year || state.y[m.options.year])) shown.addLayer(m);
                 });
-                if (state.moves) paths.forEach(function (l) { if (state.p[l.options.partner]) lines.addLayer(l); });
+                if (state.moves) paths.forEach(function (l) {
+                    if (state.p[l.options.partner] && (!l.options.year || state.y[l.options.year])) lines.addLayer(l);
+                });
             }
             var panel = L.control({position: 'topright'});
             panel.onAdd = function () {
@@ -145,6 +150,10 @@ class _PlanLayers(MacroElement):
                 partners.forEach(function (p, i) {
                     html += '<label><input type="checkbox" data-p="' + i + '" checked> ' + p + '</label>';
                 });
+                if (years.length) html += '<b>Exit or move year</b>';
+                years.forEach(function (y) {
+                    html += '<label><input type="checkbox" data-y="' + y + '" checked> ' + y + '</label>';
+                });
                 div.innerHTML = html;
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
@@ -152,6 +161,7 @@ class _PlanLayers(MacroElement):
                     var t = e.target;
                     if (t.dataset.d) state.d[t.dataset.d] = t.checked;
                     if (t.dataset.p) state.p[t.dataset.p] = t.checked;
+                    if (t.dataset.y) state.y[t.dataset.y] = t.checked;
                     if (t.dataset.m) state.moves = t.checked;
                     refresh();
                 });
@@ -165,13 +175,14 @@ class _PlanLayers(MacroElement):
         """
     )
 
-    def __init__(self, decisions: dict, partners: list[str], rows: list, moves: list) -> None:
+    def __init__(self, decisions: dict, partners: list[str], rows: list, moves: list, years: list[str]) -> None:
         super().__init__()
         self._name = "PlanLayers"
         self.decisions = _script_json(decisions)
         self.partners = _script_json(partners)
         self.rows = _script_json(rows)
         self.moves = _script_json(moves)
+        self.years = _script_json(years)
         self.move_colour = MOVE_COLOUR
 
 
@@ -226,24 +237,28 @@ def plan_map(assets: gpd.GeoDataFrame, moves: gpd.GeoDataFrame, summary: dict, p
     partners = sorted(shown["partner"].astype(str).unique())
     pidx = {p: i for i, p in enumerate(partners)}
     popups = _popups(shown, mv, disposals)
-    rows = [[a, b, c, pidx[str(p)], _escape_text(n), h] for a, b, c, p, n, h in
-            zip(shown["_lat"], shown["_lon"], code, shown["partner"], shown["name"], popups)]
+    exit_label = np.where(code == "dispose", shown["exit_year"].fillna("").astype(str), "")
+    rows = [[a, b, c, pidx[str(p)], _escape_text(n), h, y] for a, b, c, p, n, h, y in
+            zip(shown["_lat"], shown["_lon"], code, shown["partner"], shown["name"], popups, exit_label)]
     at = shown.set_index("asset_id")[["_lat", "_lon"]]
     names = shown.set_index("asset_id")["name"].astype(str)
     lines = []
     if len(mv):
         p0, p1 = at.loc[mv["from_asset_id"]].to_numpy(), at.loc[mv["to_asset_id"]].to_numpy()
-        for (a, b), (c, d), partner, team, fte, f, t in zip(p0, p1, mv["partner"], mv["team"], mv["fte"],
-                                                            mv["from_asset_id"], mv["to_asset_id"]):
-            tip = _escape_text(f"{team} ({partner}, {fte:,.1f} FTE): {names[f]} → {names[t]}")
-            lines.append([a, b, c, d, pidx.get(str(partner), 0), tip])
+        move_year = (mv["financial_year"].fillna("").astype(str) if "financial_year" in mv
+                     else pd.Series("", index=mv.index))
+        for (a, b), (c, d), partner, team, fte, f, t, y in zip(p0, p1, mv["partner"], mv["team"], mv["fte"],
+                                                               mv["from_asset_id"], mv["to_asset_id"], move_year):
+            tip = _escape_text(f"{team} ({partner}, {fte:,.1f} FTE): {names[f]} → {names[t]}" + (f", {y}" if y else ""))
+            lines.append([a, b, c, d, pidx.get(str(partner), 0), tip, y])
     counts = pd.Series(code).value_counts()
     decisions = {k: {"label": label, "svg": _svg(shape, colour), "on": on, "n": int(counts.get(k, 0))}
                  for k, (label, colour, shape, on) in DECISIONS.items()}
 
     fmap = _base_map(title, lat, lon)
     fmap.get_root().header.add_child(Element(_FILTER_CSS), name="estate_filter_css")
-    _PlanLayers(decisions, partners, rows, lines).add_to(fmap)
+    years = sorted({r[6] for r in rows if r[6]} | {v[6] for v in lines if v[6]})
+    _PlanLayers(decisions, partners, rows, lines, years).add_to(fmap)
     legend = "<div><b>Decision</b></div>" + "".join(
         f"<div>{d['svg']} {_escape_text(d['label'])}</div>" for d in decisions.values())
     legend += f'<div><span style="color:{MOVE_COLOUR}">&#9472;&#9472;</span> team move (old → new building)</div>'
