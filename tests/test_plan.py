@@ -765,3 +765,60 @@ def test_the_greedy_start_schedules_its_disposals_within_every_limit():
     chosen = model.start.extra[ph["columns"]] > 0.5
     years = dict(zip(model.sites["asset_id"].to_numpy()[ph["site"][chosen]], ph["year"][chosen]))
     assert years == {"A": 1, "B": 2, "C": 3}
+
+
+def test_must_go_buildings_get_exit_years_and_a_lease_its_only_one():
+    # F (freehold, £90,000 a year) and L (a lease whose break allows only 2028/29) must both go, one
+    # disposal a year: L takes 2028/29, its only year, and F 2029/30, though F is worth more going first.
+    assets = estate([{"asset_id": "F", "x_km": 4, "y_km": 0, "running_cost_gbp": 90_000.0},
+                     {"asset_id": "L", "x_km": 5, "y_km": 0, "tenure": "leasehold", "market_value_gbp": 0.0,
+                      "lease_break_date": pd.Timestamp("2028-04-01"), "lease_expiry_date": pd.Timestamp("2045-01-01")},
+                     {"asset_id": "K", "x_km": 1, "y_km": 0, "statutory": True}])
+    occ = teams([("U", "K", "P1", "back_office", 5.0)])
+    sc = _with(FIN, replace(PLAN, must_exit=("F", "L"), delivery=Delivery(limits=DeliveryLimits(disposals_per_year=1))))
+    plan = run(assets, occ, sc)
+    assert _years(plan) == {"L": "2028/29", "F": "2029/30"} and plan.summary["status"] == "optimal"
+    # The greedy order (F first) fits L in no year, so no start keeps every rule: the solver starts
+    # from nothing rather than from a broken plan.
+    assert plan.summary["start_search"]["start_kept_every_rule"] is False
+    # F alone must go: today's estate, with F's exit year, is a start that keeps every rule. L still
+    # goes at its break (9 × £50,000 less dilapidations beats the £90,000 F loses by waiting a year).
+    alone = run(assets, occ, _with(FIN, replace(sc.plan, must_exit=("F",))))
+    assert alone.summary["start_search"]["start_kept_every_rule"]
+    assert _years(alone) == {"L": "2028/29", "F": "2029/30"}
+
+
+def test_a_reopening_for_a_space_request_counts_against_the_funding_line_from_its_first_year():
+    # A request from 2027/28 could reopen empty E (200 m² × £30 × 1.2 = £7,200) in year 0, when the
+    # budget so far is £5,000: the plan may not do it then, so the programme never crosses the line.
+    from estate.finance import phasing_table
+
+    fin = replace(FIN, receipt_lag_months=12.0, reopening_gbp_per_m2=30.0)
+    assets = estate([{"asset_id": "K", "x_km": 1, "y_km": 0, "statutory": True},
+                     {"asset_id": "E", "x_km": 0, "y_km": 0, "statutory": True}])
+    occ = teams([("U", "K", "P1", "back_office", 15.0)])
+    req = _request(partner="P1", fte=15.625, need_m2=100.0, new_lease_gbp_per_m2=2000.0, from_year=2027)
+    sc = _with(fin, replace(PLAN, space_requests=(req,),
+                            delivery=Delivery(funded=True, capital_budget_gbp_per_year=5_000.0)))
+    plan = run(assets, occ, sc)
+    assert plan.requests.iloc[0]["outcome"] == "new lease"
+    assert phasing_table(plan.programme, sc.plan.delivery)["within_limits"].all()
+    # With £8,000 a year it can: E is reopened for it in 2027/28, inside the line.
+    richer = replace(sc, plan=replace(sc.plan, delivery=Delivery(funded=True, capital_budget_gbp_per_year=8_000.0)))
+    housed = run(assets, occ, richer)
+    assert housed.requests.iloc[0]["housed_in"] == "E" and housed.summary["buildings_reopened"] == 1
+    assert phasing_table(housed.programme, richer.plan.delivery)["within_limits"].all()
+
+
+def test_the_programme_keeps_the_plans_exit_years_over_the_old_moves_cap():
+    # With delivery limits the optimiser phases the programme; finance.max_moves_per_year (a cap the
+    # costing used to apply afterwards) would re-phase it, so it is not applied on top, and it says so.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0},
+                     {"asset_id": "B", "x_km": 2, "y_km": 0, "running_cost_gbp": 30_000.0},
+                     {"asset_id": "H", "x_km": 1, "y_km": 0, "statutory": True, "gia_m2": 400.0}])
+    occ = teams([("TA", "A", "P1", "back_office", 10.0), ("TB", "B", "P1", "back_office", 10.0)])
+    plan = run(assets, occ, _phased(DeliveryLimits(fte_moved_per_year=25.0),
+                                    finance=replace(FIN, max_moves_per_year=1)))
+    assert _years(plan) == {"A": "2028/29", "B": "2028/29"}
+    assert plan.summary["npv_gbp"] == pytest.approx(-plan.summary["objective"])
+    assert any("max_moves_per_year is not applied" in n for n in plan.summary["notes"])

@@ -221,7 +221,14 @@ def cost_programme(assets: pd.DataFrame, moves: pd.DataFrame, settings: FinanceS
     if len(cannot):
         notes.append(f"{len(cannot)} disposal(s) cannot exit inside the horizon under these assumptions "
                      f"(e.g. {', '.join(cannot.head(3))}); they are costed as kept, and their teams as staying")
-    exit_year, move_year = _phase(disposed, moves, earliest, settings, notes)
+    planned = exit_years is not None and len(exit_years) > 0
+    if planned and settings.max_moves_per_year > 0:
+        notes.append("the plan's exit years were chosen under its delivery limits ([plan.delivery]); "
+                     "finance.max_moves_per_year is not applied on top")
+        settings_for_phase = replace(settings, max_moves_per_year=0)
+    else:
+        settings_for_phase = settings
+    exit_year, move_year = _phase(disposed, moves, earliest, settings_for_phase, notes)
     options = asset_options(disposed, settings, exit_year=exit_year.to_numpy())
     columns = [c for c in ("asset_id", "name", "partner", "asset_type", "tenure", "gia_m2", "market_value_gbp",
                            "backlog_maintenance_gbp") if c in disposed]

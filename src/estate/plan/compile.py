@@ -290,7 +290,12 @@ def compile_model(assets: pd.DataFrame, occupiers: pd.DataFrame, access_table: p
     status = problem.status
     if not (status[teams["home"].to_numpy()] == CLOSED).any():  # today's estate is a plan: start from it
         home_pairs = np.flatnonzero(pairs["site"].to_numpy() == teams["home"].to_numpy()[t])
-        model.start = model.today_start = Start(np.flatnonzero(status != CLOSED), home_pairs, side.start_values())
+        is_open, home = status != CLOSED, teams["home"].to_numpy()
+        extra = side.start_values().copy()
+        for starter in model.starters:  # each rule family's values for today's estate (exit years for must-go sites)
+            cols, values = starter(is_open, home)
+            extra[cols] = values
+        model.start = model.today_start = Start(np.flatnonzero(is_open), home_pairs, extra)
         model.start = greedy_start(model, scenario)
     model.build_seconds = time.perf_counter() - started
     return model

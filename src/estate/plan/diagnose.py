@@ -104,6 +104,8 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
     if model.start is not None:
         say("improving the greedy start, one locality at a time")
         model.start, model.search = improve(model, model.start, scenario, say)
+        if model.start is None:
+            say("no start keeps every rule (a must-go building fits in no year?): the solver starts from nothing")
     say(f"solving: {int((p.status == FREE).sum()):,} buildings free to go, {p.n_zones:,} movable teams, "
         f"{len(p.pair_zone):,} team-building options, {p.side.n_cols:,} extra columns "
         f"({scenario.plan.solver}, gap {scenario.plan.gap:g}, "

@@ -85,6 +85,8 @@ class Model:
     search: dict = field(default_factory=dict)
     #: Each empty site's reopening column (engine site position → extra column).
     reopening_columns: dict = field(default_factory=dict)
+    #: The earliest year anything could move into each empty site (engine site position → 0-based year).
+    reopening_first_year: dict = field(default_factory=dict)
     #: The site each extra column belongs to (−1: none), for the neighbourhood search.
     extra_site: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: The exit-year columns (:mod:`estate.plan.rules.phasing`): ``columns``, ``site``, ``year`` and

@@ -144,9 +144,12 @@ def greedy_start(model: Model, scenario: Scenario) -> Start | None:
     if model.phasing:
         from estate.plan.rules.phasing import schedule
 
-        _, unplaced = schedule(model, scenario, is_open, dest)
-        for s in unplaced:
-            if status[s] == FREE:
+        while True:  # reopening a disposal that fits no year changes the others' costs: until none is dropped
+            _, unplaced = schedule(model, scenario, is_open, dest)
+            dropped = [s for s in unplaced if status[s] == FREE]
+            if not dropped:
+                break
+            for s in dropped:
                 is_open[s] = True
                 dest[home == s] = s
 
@@ -194,6 +197,10 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
     record = {"greedy_kept_every_rule": keeps_every_row(milp, values)}
     if not record["greedy_kept_every_rule"] and model.today_start is not None:  # never start from a broken plan
         values = _start_values(milp, model.today_start)
+    record["start_kept_every_rule"] = keeps_every_row(milp, values)
+    if not record["start_kept_every_rule"]:  # no start keeps every rule: the solver starts from nothing
+        record.update(start_objective=None, passes=[], stopped_by_time=0)
+        return None, record
     best = float(milp.c @ values + milp.offset)
     record.update(start_objective=best, passes=[], stopped_by_time=0)
     y0, _ = milp.parts["y"]

@@ -51,6 +51,8 @@ def add(model: Model, side: SideConstraints, assets: pd.DataFrame, scenario: Sce
         return
     sites, teams, pairs = model.sites, model.teams, model.pairs
     h, e_k = fin.horizon_years, fin.earliest_exit_year
+    if e_k >= h:  # nothing can be exited inside the horizon: no exit years to choose
+        return
     status = sites["status"].to_numpy()
     lease = flag(sites, "new_lease")
     asset_pos = pd.Series(np.arange(len(assets)), index=assets["asset_id"].astype(str))
@@ -109,30 +111,31 @@ def add(model: Model, side: SideConstraints, assets: pd.DataFrame, scenario: Sce
     model.phasing = {"columns": w, "site": col_site, "year": col_year, "start_year": start_year,
                      "mv": mv, "receipt": at_year["receipt_gbp"].to_numpy(float),
                      "capital": at_year["exit_cost_gbp"].to_numpy(float) + move_cash[col_site]}
-    model.rules["phasing"] = _rule_text(delivery)
+    model.rules["phasing"] = "each disposal goes in one financial year its tenure allows"
+    model.rules.update(_rule_texts(delivery))
     model.starters.append(starter(model, scenario))
 
 
-def _rule_text(delivery) -> str:
-    parts = []
-    lim = delivery.limits
-    if lim.fte_moved_per_year:
-        parts.append(f"at most {lim.fte_moved_per_year:,.0f} FTE moved a year")
-    if lim.disposals_per_year:
-        parts.append(f"at most {lim.disposals_per_year:,} disposals a year")
-    if lim.market_value_gbp_per_year:
-        parts.append(f"at most £{lim.market_value_gbp_per_year / 1e6:,.1f}m of freeholds sold a year")
-    for code, p in delivery.partners.items():
-        if p.any():
-            parts.append(f"{code}: " + ", ".join(x for x in (
-                f"{p.fte_moved_per_year:,.0f} FTE moved" if p.fte_moved_per_year else "",
-                f"{p.disposals_per_year:,} disposals" if p.disposals_per_year else "",
-                f"£{p.market_value_gbp_per_year / 1e6:,.1f}m sold" if p.market_value_gbp_per_year else "") if x)
-                         + " a year at most")
+def _limits_text(lim: DeliveryLimits) -> str:
+    parts = [f"{lim.fte_moved_per_year:,.0f} FTE moved" if lim.fte_moved_per_year else "",
+             f"{lim.disposals_per_year:,} disposals" if lim.disposals_per_year else "",
+             f"£{lim.market_value_gbp_per_year / 1e6:,.1f}m of freeholds sold" if lim.market_value_gbp_per_year else ""]
+    return "at most " + ", ".join(p for p in parts if p) + " a year"
+
+
+def _rule_texts(delivery) -> dict[str, str]:
+    """Each delivery rule group in words (the infeasibility diagnosis and the report name them)."""
+    out = {}
+    if delivery.limits.any():
+        out["delivery:partnership"] = f"the partnership's delivery limits: {_limits_text(delivery.limits)}"
+    for code, lim in delivery.partners.items():
+        if lim.any():
+            out[f"delivery:{code}"] = f"{code}'s delivery limits: {_limits_text(lim)}"
     if delivery.funded:
-        parts.append(f"capital one-off costs paid from a budget of £{delivery.capital_budget_gbp_per_year / 1e6:,.1f}m "
-                     "a year plus the receipts received so far")
-    return "exit years are chosen: " + "; ".join(parts)
+        out["delivery:funding"] = (f"the funding line: capital one-off costs paid from a budget of "
+                                   f"£{delivery.capital_budget_gbp_per_year / 1e6:,.1f}m a year plus the receipts "
+                                   "received so far")
+    return out
 
 
 def _limit_rows(model: Model, side: SideConstraints, lim: DeliveryLimits, name: str, w, year, mv, site, mine,
@@ -183,13 +186,19 @@ def _funding_rows(model: Model, side: SideConstraints, w, site, year, at_year, m
         parts.append(np.full(paid.sum() + got.sum(), EXTRA))
         index.append(np.r_[w[paid], w[got]])
         value.append(np.r_[capital[paid], -receipt[got]])
-        if tau >= e_k:  # moves out of buildings that stay, and reopenings, in earliest_exit_year
-            rows.append(np.full(len(w) + len(home_pair) + len(reopen), tau))
-            parts.append(np.r_[np.full(len(w), EXTRA), np.full(len(home_pair), X), np.full(len(reopen), EXTRA)])
-            index.append(np.r_[w, home_pair, np.array(list(reopen.values()), dtype=np.int64)])
-            value.append(np.r_[-move_cash[site], -one_off[t_home],
-                               gia[np.array(list(reopen), dtype=np.int64)] * reopen_cash])
+        if tau >= e_k:  # moves out of buildings that stay, in earliest_exit_year
+            rows.append(np.full(len(w) + len(home_pair), tau))
+            parts.append(np.r_[np.full(len(w), EXTRA), np.full(len(home_pair), X)])
+            index.append(np.r_[w, home_pair])
+            value.append(np.r_[-move_cash[site], -one_off[t_home]])
             upper[tau] -= one_off[real].sum()
+        # A reopening counts from the earliest year anything could arrive (the programme pays it when
+        # the first team or request does, never earlier).
+        opened = [s for s in reopen if model.reopening_first_year.get(s, e_k) <= tau]
+        rows.append(np.full(len(opened), tau))
+        parts.append(np.full(len(opened), EXTRA))
+        index.append(np.array([reopen[s] for s in opened], dtype=np.int64))
+        value.append(gia[np.array(opened, dtype=np.int64)] * reopen_cash)
     side.add_rows("delivery:funding", np.concatenate(rows), np.concatenate(parts), np.concatenate(index),
                   np.concatenate(value), -np.inf, upper, h)
 
@@ -200,6 +209,8 @@ def schedule(model: Model, scenario: Scenario, is_open: np.ndarray, dest: np.nda
     (site → year) and the disposals that fit in no year."""
     ph, fin, delivery = model.phasing, scenario.finance, scenario.plan.delivery
     h, e_k, lag = fin.horizon_years, fin.earliest_exit_year, int(fin.receipt_lag_months // 12)
+    if not ph or e_k >= h:
+        return {}, []
     sites, teams = model.sites, model.teams
     real = ~flag(teams, "space_request")
     home = teams["home"].to_numpy()
@@ -219,9 +230,11 @@ def schedule(model: Model, scenario: Scenario, is_open: np.ndarray, dest: np.nda
     one_off = _team_one_off_gbp(teams, scenario)
     net = np.zeros(h)  # capital paid less receipts received, by year (not cumulative)
     net[e_k] += one_off[staying_moves].sum()
-    arrived = set(dest[real & (dest != home)].tolist())
+    arrived = set(dest[dest != home].tolist())  # teams and space requests
     reopen_cash = fin.reopening_gbp_per_m2 * (1 + fin.optimism_bias)
-    net[e_k] += sum(sites["gia_m2"].iat[s] * reopen_cash for s in model.reopening_columns if s in arrived)
+    for s in model.reopening_columns:
+        if s in arrived:
+            net[min(model.reopening_first_year.get(s, e_k), h - 1)] += sites["gia_m2"].iat[s] * reopen_cash
     budget = delivery.capital_budget_gbp_per_year * (np.arange(h) + 1.0)
 
     by_site: dict[int, list[int]] = {}

@@ -36,6 +36,8 @@ def add(model: Model, side: SideConstraints, scenario: Scenario) -> None:
     o = side.add_columns(cost, 0.0, 1.0, integer=True, start=0.0)
     model.reopening_pv_gbp = dict(zip(targets.tolist(), cost.tolist()))
     model.reopening_columns = dict(zip(targets.tolist(), o.tolist()))
+    #: The earliest year a team (or space request) could arrive in each, where the funding line counts it.
+    model.reopening_first_year = dict(zip(targets.tolist(), first_year.astype(int).tolist()))
     home = teams["home"].to_numpy()
 
     def values(_open: np.ndarray, dest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
