@@ -480,3 +480,18 @@ def test_the_built_in_programme_is_phased_within_its_limits(sample_plan):
     table = pd.DataFrame(s["phasing"])
     assert table["within_limits"].all() and len(table) == s["horizon_years"]
     assert table["disposals"].sum() == len(d) and table["fte_moved"].sum() == pytest.approx(fte.sum())
+
+
+def test_the_cli_starts_without_the_heavy_libraries():
+    """`estate --help` and every command's `--help` import only click and numpy: pandas, geopandas,
+    folium and the solvers load when a command runs (start-up is measured in the closing note)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom estate.cli import main\n"
+            "for cmd in ([], ['plan'], ['solve'], ['finance'], ['access'], ['register'], ['report'], ['map']):\n"
+            "    try:\n        main([*cmd, '--help'])\n    except SystemExit:\n        pass\n"
+            "heavy = sorted(m for m in ('pandas', 'geopandas', 'folium', 'highspy', 'pulp', 'scipy', 'shapely')"
+            " if m in sys.modules)\nprint('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out, out[-500:]

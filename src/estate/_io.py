@@ -29,10 +29,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from estate._errors import EstateError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The folder, inside every run folder, of files that may hold sensitive sites' true locations.
 RESTRICTED = "restricted"
@@ -101,12 +103,14 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+def write_csv(frame: "pd.DataFrame", path: str | Path) -> None:
     """Write ``frame`` as CSV (no index) with every text cell neutralised (:func:`neutralise`).
 
     Numbers stay numbers: only cells holding text are changed, so ``-5`` read
     from a partner's file as text is written ``'-5`` while the number −5 is not.
     """
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
