@@ -480,6 +480,11 @@ def test_the_built_in_programme_is_phased_within_its_limits(sample_plan):
     table = pd.DataFrame(s["phasing"])
     assert table["within_limits"].all() and len(table) == s["horizon_years"]
     assert table["disposals"].sum() == len(d) and table["fte_moved"].sum() == pytest.approx(fte.sum())
+    report = (run / "report.html").read_text(encoding="utf-8")
+    section = report[report.index("<h2>Phasing: the programme year by year</h2>"):]
+    section = section[:section.index("<h2>", 5)]
+    assert "chosen by the optimiser" in section and "data:image/png;base64," in section  # the chart
+    assert "Budget + receipts so far" in section and section.count("<tr>") >= s["horizon_years"]
 
 
 def test_the_cli_starts_without_the_heavy_libraries():

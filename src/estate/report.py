@@ -85,6 +85,26 @@ def _cash_flow_chart(by_year: pd.DataFrame) -> str:
     return _png(fig)
 
 
+def _phasing_chart(phasing: list[dict]) -> str:
+    """Capital one-off costs paid so far against the funding line (budget + receipts so far), with
+    the disposals a year, from ``plan_summary.json``'s ``phasing``."""
+    table = pd.DataFrame(phasing)
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    years = table["financial_year"]
+    ax.bar(years, table["capital_one_off_gbp"] / 1e6, color="#fdbf6f", label="Capital one-off costs in the year")
+    ax.plot(years, table["capital_to_date_gbp"] / 1e6, color="#e31a1c", marker="o", label="Capital paid so far")
+    ax.plot(years, table["funds_to_date_gbp"] / 1e6, color="#33a02c", marker="s", label="Budget + receipts so far")
+    ax.set_ylabel("£m, cash")
+    ax.set_title("Phasing: the programme against its funding line")
+    right = ax.twinx()
+    right.plot(years, table["disposals"], color="#6a3d9a", linestyle="--", marker=".", label="Disposals in the year")
+    right.set_ylabel("disposals")
+    lines = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(lines, [h.get_label() for h in lines], fontsize=8, loc="upper left")
+    ax.tick_params(axis="x", labelrotation=45)
+    return _png(fig)
+
+
 def _partner_chart(ledger: pd.DataFrame) -> str:
     rows = ledger[ledger["partner"] != "Partnership pot"]
     fig, ax = plt.subplots(figsize=(10, 3.6))
@@ -191,7 +211,7 @@ def write_report(plan_dir: str | Path, path: str | Path | None = None, *, maps_d
             "(capital one-off costs paid from the budget plus the receipts received so far; cash). "
             if s.get("exit_years_chosen") else "Each disposal goes in its earliest permitted year (no delivery "
                                                 "limits were set). ")
-         + "</p>" + _table(phasing)) if len(phasing) else "",
+         + "</p>" + _phasing_chart(s["phasing"]) + _table(phasing)) if len(phasing) else "",
         f"<h2>Partner ledger (sharing rule: {_e(s.get('sharing_rule', 'none'))})</h2>", _table(led),
         _partner_chart(ledger),
         ("<h2>Space requests</h2><p>Each partner's request for space, met in the estate's kept space when that "
