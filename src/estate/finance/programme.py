@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from estate.finance.costs import (MOVE_COST_COLUMNS, asset_options, discount_factor, earliest_exit_year, move_costs,
-                                  residual_value_gbp, year_label)
+from estate.finance.costs import (MOVE_COST_COLUMNS, asset_options, discount_factor, earliest_exit_year,
+                                  exit_years_allowed, move_costs, residual_value_gbp, year_label)
 from estate.scenario import FinanceSettings
 
 #: Cash-flow categories in reporting order, with their sign (+1 benefit, −1 cost).
@@ -130,8 +130,6 @@ def _phase(disposed: pd.DataFrame, moves: pd.DataFrame, earliest: pd.Series, set
 def _planned_years(assets: pd.DataFrame, earliest: pd.Series, planned: pd.Series, settings: FinanceSettings,
                    notes: list[str]) -> pd.Series:
     """Each asset's exit year: the plan's where its tenure allows it, else the earliest allowed."""
-    from estate.finance.costs import exit_years_allowed
-
     allowed = dict(zip(assets["asset_id"].astype(str), exit_years_allowed(assets, settings)))
     out = earliest.copy()
     moved = 0

@@ -31,17 +31,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.finance.costs import annuity_factor, asset_options, discount_factor, exit_years_allowed
+from estate.finance.costs import (asset_options, discount_factor, exit_years_allowed, move_cost_gbp,
+                                  new_space_pv_gbp)
 from estate.locate.problem import CLOSED, EXTRA, FREE, X, Y, SideConstraints
 from estate.plan.model import Model, flag
 from estate.scenario import DeliveryLimits, Scenario
 
 
 def _team_one_off_gbp(teams: pd.DataFrame, scenario: Scenario) -> np.ndarray:
-    """Each team's move one-off cost, cash with optimism bias (relocation and ICT per FTE, fit-out per m²)."""
+    """Each team's move one-off cost, cash with optimism bias: the cost model's move cost with no
+    excess travel (relocation and ICT per FTE, fit-out per m²)."""
+    return move_cost_gbp(teams["fte"].to_numpy(float), teams["need_m2"].to_numpy(float), 0.0, scenario.finance)
+
+
+def _reopening_cash_per_m2(scenario: Scenario) -> float:
+    """Bringing an empty building back into use, cash per m² of GIA with optimism bias."""
     fin = scenario.finance
-    return (((fin.relocation_gbp_per_fte + fin.ict_gbp_per_fte) * teams["fte"].to_numpy(float)
-             + fin.fit_out_gbp_per_m2 * teams["need_m2"].to_numpy(float)) * (1 + fin.optimism_bias))
+    return fin.reopening_gbp_per_m2 * (1 + fin.optimism_bias)
 
 
 def add(model: Model, side: SideConstraints, assets: pd.DataFrame, scenario: Scenario) -> None:
@@ -77,10 +83,8 @@ def add(model: Model, side: SideConstraints, assets: pd.DataFrame, scenario: Sce
     move_cash = np.bincount(home[real], weights=one_off[real], minlength=n)
     need_at = np.bincount(home[real], weights=need[real], minlength=n)
     shift = (move_cash[col_site] * (discount_factor(col_year, fin) - discount_factor(e0, fin))
-             + fin.new_space_running_gbp_per_m2 * need_at[col_site]
-             * (annuity_factor(col_year, fin) - annuity_factor(e0, fin)))
+             + new_space_pv_gbp(need_at[col_site], col_year, fin) - new_space_pv_gbp(need_at[col_site], e0, fin))
     cost = at_first - at_year["exit_value_pv_gbp"].to_numpy(float) + shift
-    start_year = dict(zip(cand.tolist(), sites["exit_year"].to_numpy()[cand].tolist()))
     w = side.add_columns(cost, 0.0, 1.0, integer=True, start=0.0)
 
     # Link: y_s + Σ_e w = 1 (a building that must go: Σ_e w = 1).
@@ -91,6 +95,9 @@ def add(model: Model, side: SideConstraints, assets: pd.DataFrame, scenario: Sce
 
     freehold = per_col["tenure"].to_numpy() == "freehold"
     mv = np.where(freehold, np.nan_to_num(per_col["market_value_gbp"].to_numpy(float)), 0.0)
+    model.phasing = {"columns": w, "site": col_site, "year": col_year, "mv": mv,
+                     "receipt": at_year["receipt_gbp"].to_numpy(float),
+                     "capital": at_year["exit_cost_gbp"].to_numpy(float) + move_cash[col_site]}
     partner = sites["partner"].astype(str).to_numpy()
     team_partner = teams["partner"].astype(str).to_numpy()
     home_pair = np.flatnonzero((pairs["site"].to_numpy() == home[pairs["team"].to_numpy()]) & real[pairs["team"]])
@@ -102,15 +109,11 @@ def add(model: Model, side: SideConstraints, assets: pd.DataFrame, scenario: Sce
         _limit_rows(model, side, lim, name, w, col_year, mv, col_site, mine, home, fte, mine_t, home_pair, pairs,
                     years, e_k)
     if delivery.funded:
-        _funding_rows(model, side, w, col_site, col_year, at_year, move_cash, one_off, home_pair, pairs, real,
-                      assets, scenario)
+        _funding_rows(model, side, move_cash, one_off, home_pair, pairs, real, scenario)
     extra_site = np.full(side.n_cols, -1, dtype=np.int64)
     extra_site[: len(model.extra_site)] = model.extra_site
     extra_site[w] = col_site
     model.extra_site = extra_site
-    model.phasing = {"columns": w, "site": col_site, "year": col_year, "start_year": start_year,
-                     "mv": mv, "receipt": at_year["receipt_gbp"].to_numpy(float),
-                     "capital": at_year["exit_cost_gbp"].to_numpy(float) + move_cash[col_site]}
     model.rules["phasing"] = "each disposal goes in one financial year its tenure allows"
     model.rules.update(_rule_texts(delivery))
     model.starters.append(starter(model, scenario))
@@ -165,20 +168,20 @@ def _limit_rows(model: Model, side: SideConstraints, lim: DeliveryLimits, name: 
                       -np.inf, upper, len(years))
 
 
-def _funding_rows(model: Model, side: SideConstraints, w, site, year, at_year, move_cash, one_off, home_pair, pairs,
-                  real, assets, scenario: Scenario) -> None:
-    """Σ_{e ≤ τ} capital costs − Σ_{e ≤ τ − lag} receipts ≤ budget × (τ + 1), for every year τ."""
-    fin, delivery = scenario.finance, scenario.plan.delivery
+def _funding_rows(model: Model, side: SideConstraints, move_cash, one_off, home_pair, pairs, real,
+                  scenario: Scenario) -> None:
+    """Σ_{e ≤ τ} capital costs − Σ_{e ≤ τ − lag} receipts ≤ budget × (τ + 1), for every year τ, over
+    the exit-year columns of ``model.phasing``."""
+    fin, delivery, ph = scenario.finance, scenario.plan.delivery, model.phasing
     h, e_k = fin.horizon_years, fin.earliest_exit_year
     lag = int(fin.receipt_lag_months // 12)
-    capital = at_year["exit_cost_gbp"].to_numpy(float) + move_cash[site]
-    receipt = at_year["receipt_gbp"].to_numpy(float)
+    w, site, year, capital, receipt = ph["columns"], ph["site"], ph["year"], ph["capital"], ph["receipt"]
     rows, parts, index, value = [], [], [], []
     upper = delivery.capital_budget_gbp_per_year * (np.arange(h) + 1.0)
     t_home = pairs["team"].to_numpy()[home_pair]
     reopen = model.reopening_columns
     gia = model.sites["gia_m2"].to_numpy(float)
-    reopen_cash = fin.reopening_gbp_per_m2 * (1 + fin.optimism_bias)
+    reopen_cash = _reopening_cash_per_m2(scenario)
     for tau in range(h):
         paid = year <= tau
         got = (year + lag <= tau) & (receipt > 0)
@@ -231,7 +234,7 @@ def schedule(model: Model, scenario: Scenario, is_open: np.ndarray, dest: np.nda
     net = np.zeros(h)  # capital paid less receipts received, by year (not cumulative)
     net[e_k] += one_off[staying_moves].sum()
     arrived = set(dest[dest != home].tolist())  # teams and space requests
-    reopen_cash = fin.reopening_gbp_per_m2 * (1 + fin.optimism_bias)
+    reopen_cash = _reopening_cash_per_m2(scenario)
     for s in model.reopening_columns:
         if s in arrived:
             net[min(model.reopening_first_year.get(s, e_k), h - 1)] += sites["gia_m2"].iat[s] * reopen_cash
