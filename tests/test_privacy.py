@@ -464,3 +464,26 @@ def test_a_building_reopened_by_a_team_from_a_withheld_site_is_not_named():
     flows = shared.flows
     assert not (flows["item_id"] == "H").any() and not flows["item"].astype(str).str.contains("Annexe").any()
     assert flows["pv_gbp"].sum() == pytest.approx(prog.flows["pv_gbp"].sum())  # the same totals
+
+
+def test_a_space_request_table_never_names_a_sensitive_site_when_shared():
+    """The model never houses a request in a sensitive site, but the shared table withholds one all the
+    same (a hand-made programme that says it did)."""
+    from test_finance import FIN, _estate
+
+    from estate.finance import cost_programme
+    from estate.privacy import Redaction
+
+    assets = _estate({"asset_id": "S", "partner": "A", "decision": "keep", "teams_before": 1, "sensitive": True},
+                     {"asset_id": "H", "partner": "B", "decision": "keep", "teams_before": 1, "sensitive": False})
+    requests = pd.DataFrame({"request_id": ["R1", "R2"], "partner": "A", "service": "back_office", "fte": 5.0,
+                             "need_m2": 32.0, "from_year": 1, "financial_year": "2028/29",
+                             "new_lease_gbp_per_m2": 200.0, "housed_in": ["S", "H"], "host_partner": ["A", "B"],
+                             "outcome": ["own space", "another partner's space"],
+                             "reason": ["housed in S, its own partner's building", "housed in H, a B building"]})
+    prog = cost_programme(assets, pd.DataFrame(columns=["occupier_id", "team", "partner", "fte", "need_m2",
+                                                        "from_asset_id", "to_asset_id", "distance_km"]),
+                          FIN, requests=requests)
+    shared = Redaction.of(assets, pd.DataFrame({"occupier_id": ["T"], "asset_id": ["S"]})).programme(prog).requests
+    assert "S" not in set(shared["housed_in"]) and not shared["reason"].str.contains(r"\bS\b").any()
+    assert shared.loc[1, "housed_in"] == "H" and prog.requests.loc[0, "housed_in"] == "S"

@@ -283,9 +283,13 @@ class Redaction:
                                  to_asset_id=self.ids_in(moves["to_asset_id"]))
         reopened = prog.moves.get("reopens", pd.Series(False, index=prog.moves.index)).fillna(False).astype(bool)
         by_withheld = prog.moves.loc[reopened & prog.moves["occupier_id"].astype(str).isin(self.teams), "to_asset_id"]
+        requests = prog.requests
+        if len(requests):  # never housed in a sensitive site (hosts exclude them); withheld all the same if one were
+            requests = requests.assign(housed_in=self.ids_in(requests["housed_in"]),
+                                       reason=requests["reason"].map(self.text))
         return replace(prog, disposals=self.disposals(prog.disposals), moves=moves,
                        flows=self.flows(prog.flows, reopened_by_withheld=set(by_withheld.astype(str))),
-                       notes=[self.text(n) for n in prog.notes])
+                       notes=[self.text(n) for n in prog.notes], requests=requests)
 
     # -- access ---------------------------------------------------------------
     def access(self, access: pd.DataFrame) -> pd.DataFrame:

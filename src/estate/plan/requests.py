@@ -161,6 +161,7 @@ def read_requests(model, dest: np.ndarray, kept_site: np.ndarray, assets: pd.Dat
     owner = assets.set_index(assets["asset_id"].astype(str))["partner"]
     partners_at = after.groupby("asset_id")["partner"].agg(lambda p: set(p))
     load = after.groupby("asset_id")["need_m2"].sum()
+    leases = lease_pv_gbp(teams, scenario)
     for req in plan.space_requests:
         t = int(np.flatnonzero(teams["occupier_id"].to_numpy() == req.id)[0])
         site = int(dest[t])
@@ -169,7 +170,7 @@ def read_requests(model, dest: np.ndarray, kept_site: np.ndarray, assets: pd.Dat
         host = str(owner.get(host_id, "")) if housed else ""
         others = partners_at.get(host_id, set()) - {req.partner}
         if not housed:
-            outcome, reason = "new lease", _why_not(req, t, model, kept_site, load, plan)
+            outcome, reason = "new lease", _why_not(req, t, model, kept_site, load, plan, float(leases[t]))
         elif others:
             outcome, reason = "a hub", f"housed in {host_id}, a {host} building, with teams of {', '.join(sorted(others))}"
         elif host == req.partner:
@@ -184,7 +185,7 @@ def read_requests(model, dest: np.ndarray, kept_site: np.ndarray, assets: pd.Dat
     return pd.DataFrame(rows, columns=list(REQUEST_COLUMNS))
 
 
-def _why_not(req: SpaceRequest, t: int, model, kept_site: np.ndarray, load: pd.Series, plan) -> str:
+def _why_not(req: SpaceRequest, t: int, model, kept_site: np.ndarray, load: pd.Series, plan, lease: float) -> str:
     """Why a request is met by a new lease, in estate terms."""
     sites, pairs = model.sites, model.pairs
     where = _where(req, plan.max_move_km)
@@ -195,8 +196,6 @@ def _why_not(req: SpaceRequest, t: int, model, kept_site: np.ndarray, load: pd.S
         n_place = int((hosts & loc).sum())
         return (f"no host building {where} that suits {req.service} teams has {req.need_m2:,.0f} m² free "
                 f"({n_place} host building(s) in its locality; see plan.suitability and plan.workspace)")
-    lease = float(pairs["pv_gbp"].to_numpy()[(pairs["team"] == t).to_numpy()
-                                             & sites["new_lease"].to_numpy(bool)[pairs["site"].to_numpy()]][0])
     site = options["site"].to_numpy()
     ids = sites["asset_id"].to_numpy()[site]
     room = sites["capacity_m2"].to_numpy(float)[site] - load.reindex(ids).fillna(0.0).to_numpy()
