@@ -63,8 +63,56 @@ def _number(frame: pd.DataFrame, column: str, default: float) -> pd.Series:
     return pd.to_numeric(text.where(text != "", str(default)), errors="coerce")
 
 
+def _fast_costs(path: Path, zone_ids: pd.Series, site_ids: pd.Series
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``costs.csv`` read with pyarrow into zone positions, site positions and costs, or None.
+
+    This is the fast way through a large, well-formed file: ids are dictionary-encoded once (and
+    each distinct id stripped, as :func:`_read` strips every cell) and costs parsed as numbers
+    straight away. It returns None at the first sign of anything the contract would report (an
+    unreadable file, a missing column, a number that does not parse, an unknown id, a negative
+    or non-finite cost, a repeated pair), so that :func:`read_problem` reads the file again the
+    slow way and names the rows, with exactly the same result and errors.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={"zone_id": pa.string(), "site_id": pa.string(), "cost": pa.float64()},
+            null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (OSError, pa.ArrowException, ValueError):
+        return None
+    names = [c.strip() for c in table.column_names]
+    if len(set(names)) != len(names) or any(c not in names for c in ("zone_id", "site_id", "cost")):
+        return None
+    columns = dict(zip(names, table.columns))
+    if not pa.types.is_floating(columns["cost"].type) or columns["cost"].null_count:
+        return None
+    positions = []
+    for column, ids in (("zone_id", zone_ids), ("site_id", site_ids)):
+        if not pa.types.is_string(columns[column].type):  # an empty file gives null-typed columns
+            return None
+        encoded = columns[column].combine_chunks().dictionary_encode()
+        labels = pd.Series(encoded.dictionary.to_pylist(), dtype=object).str.strip()
+        known = pd.Index(ids.to_numpy(dtype=object)).get_indexer(labels)
+        if (known < 0).any():
+            return None
+        positions.append(known[encoded.indices.to_numpy(zero_copy_only=False)].astype(np.int64))
+    cost = columns["cost"].to_numpy()
+    if not (np.isfinite(cost).all() and (cost >= 0).all()):
+        return None
+    keys = np.sort(positions[0] * max(len(site_ids), 1) + positions[1])
+    if (keys[1:] == keys[:-1]).any():
+        return None
+    return positions[0], positions[1], cost.astype(float)
+
+
 def read_problem(sites_csv: str | Path, demand_csv: str | Path, costs_csv: str | Path) -> LocationProblem:
     """Read the three CSVs of the contract into a :class:`LocationProblem`.
+
+    ``costs.csv``, which may hold millions of pairs, is read with pyarrow (:func:`_fast_costs`);
+    when that finds anything wrong, it is read again cell by cell as text to name the rows.
 
     Raises
     ------
@@ -76,14 +124,12 @@ def read_problem(sites_csv: str | Path, demand_csv: str | Path, costs_csv: str |
     sites_csv, demand_csv, costs_csv = Path(sites_csv), Path(demand_csv), Path(costs_csv)
     sites = _read(sites_csv, ["site_id"], ["fixed_cost", "capacity", "status"])
     demand = _read(demand_csv, ["zone_id", "weight"])
-    costs = _read(costs_csv, ["zone_id", "site_id", "cost"])
     errors: list[SourceError] = []
 
     fixed = _number(sites, "fixed_cost", 0.0)
     capacity = pd.to_numeric(sites["capacity"].where(sites["capacity"] != "", "inf"), errors="coerce")
     status = sites["status"].str.lower().where(sites["status"] != "", "free")
     weight = pd.to_numeric(demand["weight"], errors="coerce")
-    cost = pd.to_numeric(costs["cost"], errors="coerce")
     checks = [
         (sites_csv, sites, sites["site_id"] == "", "site_id", "blank site id"),
         (sites_csv, sites, sites["site_id"].duplicated(keep=False) & (sites["site_id"] != ""), "site_id",
@@ -95,24 +141,34 @@ def read_problem(sites_csv: str | Path, demand_csv: str | Path, costs_csv: str |
         (demand_csv, demand, demand["zone_id"].duplicated(keep=False) & (demand["zone_id"] != ""), "zone_id",
          "zone id listed more than once"),
         (demand_csv, demand, ~np.isfinite(weight) | (weight <= 0), "weight", "expected a finite number > 0"),
-        (costs_csv, costs, ~costs["zone_id"].isin(demand["zone_id"]), "zone_id", "zone id not in demand"),
-        (costs_csv, costs, ~costs["site_id"].isin(sites["site_id"]), "site_id", "site id not in sites"),
-        (costs_csv, costs, ~np.isfinite(cost) | (cost < 0), "cost", "expected a finite number ≥ 0"),
-        (costs_csv, costs, costs.duplicated(["zone_id", "site_id"], keep=False), "site_id",
-         "(zone, site) pair listed more than once"),
     ]
+    clean = not any(mask.any() for _, _, mask, _, _ in checks)
+    fast = _fast_costs(costs_csv, demand["zone_id"], sites["site_id"]) if clean else None
+    if fast is None:
+        costs = _read(costs_csv, ["zone_id", "site_id", "cost"])
+        cost = pd.to_numeric(costs["cost"], errors="coerce")
+        checks += [
+            (costs_csv, costs, ~costs["zone_id"].isin(demand["zone_id"]), "zone_id", "zone id not in demand"),
+            (costs_csv, costs, ~costs["site_id"].isin(sites["site_id"]), "site_id", "site id not in sites"),
+            (costs_csv, costs, ~np.isfinite(cost) | (cost < 0), "cost", "expected a finite number ≥ 0"),
+            (costs_csv, costs, costs.duplicated(["zone_id", "site_id"], keep=False), "site_id",
+             "(zone, site) pair listed more than once"),
+        ]
     for path, frame, mask, column, message in checks:
         if mask.any():
             errors.append(_bad(path, frame, mask, column, message))
     if errors:
         raise SourceErrors(errors)
-    site_pos = pd.Series(np.arange(len(sites)), index=sites["site_id"])
-    zone_pos = pd.Series(np.arange(len(demand)), index=demand["zone_id"])
+    if fast is None:
+        site_pos = pd.Series(np.arange(len(sites)), index=sites["site_id"])
+        zone_pos = pd.Series(np.arange(len(demand)), index=demand["zone_id"])
+        fast = (zone_pos[costs["zone_id"]].to_numpy(), site_pos[costs["site_id"]].to_numpy(),
+                cost.to_numpy(float))
+    pair_zone, pair_site, pair_cost = fast
     return LocationProblem.from_arrays(
-        fixed.to_numpy(float), weight.to_numpy(float), zone_pos[costs["zone_id"]].to_numpy(),
-        site_pos[costs["site_id"]].to_numpy(), cost.to_numpy(float), capacity=capacity.to_numpy(float),
-        status=status.map(STATUS_CODES).to_numpy(), site_ids=sites["site_id"].to_numpy(),
-        zone_ids=demand["zone_id"].to_numpy())
+        fixed.to_numpy(float), weight.to_numpy(float), pair_zone, pair_site, pair_cost,
+        capacity=capacity.to_numpy(float), status=status.map(STATUS_CODES).to_numpy(),
+        site_ids=sites["site_id"].to_numpy(), zone_ids=demand["zone_id"].to_numpy())
 
 
 def summary_of(solution: Solution) -> dict:
