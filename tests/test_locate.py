@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from estate._errors import SourceErrors
@@ -252,3 +254,56 @@ def test_single_source_heuristic_swaps_a_site_that_dropping_cannot_fix():
 
     open_sites, site_of_zone = single_source_heuristic(problem)
     assert list(open_sites) == [1] and list(site_of_zone) == [1, 1]
+
+
+def test_cover_greedy_start_and_optimum_match_brute_force():
+    # Random small covers (some sites open or closed): the solve's optimum equals the cheapest
+    # subset found by trying every subset of sites, and the greedy start is a feasible cover.
+    import itertools
+
+    from estate.locate.heuristics import cover_greedy
+    from estate.locate.problem import CLOSED, OPEN
+
+    rng = np.random.default_rng(7)
+    for trial in range(6):
+        n, m = 12, 8
+        costs = np.where(rng.random((n, m)) < 0.35, rng.integers(0, 10, (n, m)).astype(float), np.inf)
+        costs[np.arange(n), rng.integers(0, m, n)] = 1.0  # every zone reachable
+        fixed = rng.integers(1, 20, m).astype(float)
+        problem = LocationProblem.from_cost_matrix(costs, fixed_cost=fixed)
+        problem.status[trial % m] = OPEN
+        covers = np.isfinite(costs) & (costs <= 5.0)
+        best = np.inf
+        for k in range(m + 1):
+            for subset in itertools.combinations(range(m), k):
+                chosen = set(subset) | {trial % m}
+                if covers[:, sorted(chosen)].any(axis=1).all():
+                    best = min(best, fixed[sorted(chosen)].sum())
+        result = solve(problem, "cover", max_cost=5.0)
+        if not np.isfinite(best):
+            assert result.status == "infeasible"
+            assert cover_greedy(problem, 5.0) is None
+            continue
+        assert result.status == "optimal" and result.objective == best
+        greedy = cover_greedy(problem, 5.0)
+        assert trial % m in greedy and covers[:, greedy].any(axis=1).all()
+        assert not (problem.status[greedy] == CLOSED).any()
+
+
+@pytest.mark.parametrize("costs", [
+    "zone_id,site_id,cost\nz1,A,1\nz1,B,5\nz2,A,4\nz2,B,1\nz3,B,2\nz3,C,0\n",
+    " zone_id , site_id ,cost\n z1 ,A,1\nz1, B ,5\nz2,A,4\nz2,B,1\nz3,B,2\nz3,C,0\n",
+    "zone_id,site_id,cost,note\n\"z1\",A,1e0,x\nz1,B,5.,y\nz2,A,4,\nz2,B,.1e1,\nz3,B,2,\nz3,C,0,\n",
+])
+def test_contract_fast_costs_reader_agrees_with_the_text_reader(tmp_path, costs):
+    # costs.csv goes through pyarrow (contract._fast_costs); the same file read cell by cell as text
+    # (the fallback that names bad rows) must give the same problem.
+    from estate.locate import contract
+
+    s, d, c = _write(tmp_path, costs=costs)
+    fast = read_problem(s, d, c)
+    text = contract._read(Path(c), ["zone_id", "site_id", "cost"])
+    ids = {v: i for i, v in enumerate(fast.zone_ids)}, {v: i for i, v in enumerate(fast.site_ids)}
+    assert list(fast.pair_zone) == [ids[0][z] for z in text["zone_id"]]
+    assert list(fast.pair_site) == [ids[1][z] for z in text["site_id"]]
+    assert list(fast.pair_cost) == list(pd.to_numeric(text["cost"]))

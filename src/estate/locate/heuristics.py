@@ -8,9 +8,11 @@ it is used only while that matrix stays small (``DENSE_LIMIT`` cells).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from estate.locate.problem import CLOSED, OPEN, LocationProblem
 
@@ -308,3 +310,59 @@ def reduce_cover(problem: LocationProblem, max_cost: float) -> tuple[np.ndarray,
                     changed = True
                     break
     return forced, zones, sites, counts
+
+
+def cover_greedy(problem: LocationProblem, max_cost: float, zones: np.ndarray | None = None) -> np.ndarray | None:
+    """Open sites of a set cover found greedily, or None when some zone cannot be covered.
+
+    Forced-open sites first; then, while a zone (of the ``zones`` mask, default all) is uncovered,
+    the usable site of least fixed cost per newly covered zone (Chvátal's rule, with lazily
+    updated ratios in a heap); then each chosen free site, dearest first, is closed when every
+    zone it covers is covered by another. Fixed costs of 0 everywhere count sites (cost 1 each).
+    Sparse throughout: O(pairs) to set up, O(zones a site covers) per ratio update.
+    """
+    n, m = problem.n_zones, problem.n_sites
+    fixed = problem.fixed_cost if problem.fixed_cost.any() else np.ones(m)
+    usable = problem.status != CLOSED
+    ok = (problem.pair_cost <= max_cost) & usable[problem.pair_site]
+    by_site = sp.csc_matrix((np.ones(int(ok.sum()), np.int8), (problem.pair_zone[ok], problem.pair_site[ok])),
+                            shape=(n, m))
+    zone_of, start = by_site.indices, by_site.indptr
+    need = np.ones(n, bool) if zones is None else np.asarray(zones, bool).copy()
+    forced = np.flatnonzero(problem.status == OPEN)
+    for j in forced:
+        need[zone_of[start[j]:start[j + 1]]] = False
+    running = np.r_[0, np.cumsum(need[zone_of], dtype=np.int64)]
+    gain = running[start[1:]] - running[start[:-1]]  # zones still to cover, per site
+    free = usable & (problem.status != OPEN) & (gain > 0)
+    heap = [(fixed[j] / gain[j], int(j)) for j in np.flatnonzero(free)]
+    heapq.heapify(heap)
+    chosen, left = [], int(need.sum())
+    while left and heap:
+        _, j = heapq.heappop(heap)
+        covered = zone_of[start[j]:start[j + 1]]
+        g = int(need[covered].sum())
+        if g == 0:
+            continue
+        ratio = fixed[j] / g
+        if heap and ratio > heap[0][0] + 1e-12 * max(1.0, ratio):
+            heapq.heappush(heap, (ratio, j))  # its ratio rose since it was pushed: look again later
+            continue
+        chosen.append(j)
+        need[covered] = False
+        left -= g
+    if left:
+        return None
+    chosen = np.array(chosen, dtype=np.int64)
+    wanted = np.ones(n, bool) if zones is None else np.asarray(zones, bool)
+    count = np.zeros(n, np.int64)
+    for j in np.concatenate([forced, chosen]):
+        count[zone_of[start[j]:start[j + 1]]] += 1
+    keep = np.ones(len(chosen), bool)
+    for k in np.argsort(-fixed[chosen], kind="stable"):
+        covered = zone_of[start[chosen[k]]:start[chosen[k] + 1]]
+        covered = covered[wanted[covered]]
+        if (count[covered] >= 2).all():
+            keep[k] = False
+            count[covered] -= 1
+    return np.sort(np.concatenate([forced, chosen[keep]]))
