@@ -340,6 +340,11 @@ def _quiet_highs():
         os.dup2(saved, 1)
         os.close(saved)
     h.setOptionValue("output_flag", False)
+    # One thread on every machine: HiGHS's default (half the cores) would make the search depend on
+    # the machine's core count, and its parallel parts (symmetry detection) only cost time on 2 cores
+    # when another job holds one of them. Every Highs object of the process is made here, so HiGHS's
+    # scheduler always starts with this count.
+    h.setOptionValue("threads", 1)
     return h
 
 
