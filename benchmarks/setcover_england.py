@@ -11,10 +11,12 @@ in the public ``estate solve`` CSV contract (``sites.csv``, ``demand.csv``,
 ``costs.csv``): 35,000 zones and 20,000 sites clustered around 300 towns over
 an England-sized square (360 km × 360 km, about 130,000 km²). A pair's cost
 is its travel minutes, straight-line distance × 1.3 circuity at 28 km/h, and
-only pairs within the 30-minute cutoff are written (about 6.5 million). Sites
-have a fixed cost (a whole number of £k a year, 50 to 500); about 1% are
-``open`` (must keep) and 2% ``closed`` (must go). Every zone is checked to
-have a usable site within the cutoff (the generator moves a free site onto a
+only pairs within the 30-minute cutoff are written (about 6.4 million). By
+default (``--variant costed``) every site is free with a fixed cost (a whole
+number of £k a year, 50 to 500); ``--variant mixed`` makes about 1% ``open``
+(must keep) and 2% ``closed`` (must go), and ``--variant count`` gives every
+site a fixed cost of 0 (fewest sites). Every zone is checked to have a usable
+site within the cutoff (the generator moves a free site onto a
 zone that has none), so the cover is feasible.
 
 ``estate solve ... --objective cover --max-cost 30`` then runs as a whole

@@ -307,3 +307,48 @@ def test_contract_fast_costs_reader_agrees_with_the_text_reader(tmp_path, costs)
     assert list(fast.pair_zone) == [ids[0][z] for z in text["zone_id"]]
     assert list(fast.pair_site) == [ids[1][z] for z in text["site_id"]]
     assert list(fast.pair_cost) == list(pd.to_numeric(text["cost"]))
+
+
+@pytest.mark.parametrize("costs, expected", [
+    (b"zone_id,site_id,cost,caf\xe9\nz1,A,1,x\n", "cannot be read as CSV"),  # a header that is not UTF-8
+    (b"zone_id,site_id,cost,note\nz1,A,1,caf\xe9\n", "cannot be read as CSV"),  # an extra column that is not
+])
+def test_contract_costs_the_fast_reader_would_accept_are_still_refused(tmp_path, costs, expected):
+    # pyarrow reads these without complaint (bytes for the bad column); the contract refuses them as
+    # the text reader always has, naming the file, never as a crash.
+    s, d, _ = _write(tmp_path)
+    c = tmp_path / "costs.csv"
+    c.write_bytes(costs)
+    with pytest.raises(SourceErrors) as err:
+        read_problem(s, d, c)
+    assert "costs.csv" in str(err.value) and expected in str(err.value)
+
+
+def test_contract_a_gzipped_costs_file_reads_as_the_text_reader_reads_it(tmp_path):
+    # pandas (the text reader) decompresses "costs.csv.gz" by its name; the fast reader reads the raw
+    # bytes, fails, and leaves the file to the text reader, so the answer is what it always was.
+    import gzip
+
+    s, d, c = _write(tmp_path)
+    gz = tmp_path / "costs.csv.gz"
+    gz.write_bytes(gzip.compress(Path(c).read_bytes()))
+    plain, packed = read_problem(s, d, c), read_problem(s, d, gz)
+    assert list(packed.pair_zone) == list(plain.pair_zone) and list(packed.pair_site) == list(plain.pair_site)
+    assert list(packed.pair_cost) == list(plain.pair_cost)
+
+
+def test_a_highs_run_by_another_library_first_does_not_stop_the_engine():
+    # HiGHS keeps one thread scheduler per process; PuLP's HiGHS starts it with its own default
+    # count, and the engine's one-thread runs must still solve afterwards.
+    import pulp
+
+    prob = pulp.LpProblem("other", pulp.LpMinimize)
+    v = pulp.LpVariable("v", 0, 1, cat="Integer")
+    prob += v
+    prob += v >= 1
+    prob.solve(pulp.HiGHS(msg=False))
+    assert pulp.value(v) == 1
+    p = LocationProblem.from_cost_matrix(np.array([[1.0, 9.0], [9.0, 1.0]]), fixed_cost=np.array([5.0, 5.0]),
+                                         capacity=np.array([1.0, 1.0]), weight=np.ones(2))
+    sol = solve(p, "min-cost", single_source=True)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(12.0)

@@ -78,12 +78,17 @@ def _fast_costs(path: Path, zone_ids: pd.Series, site_ids: pd.Series
     import pyarrow.csv as pacsv
 
     try:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-            column_types={"zone_id": pa.string(), "site_id": pa.string(), "cost": pa.float64()},
-            null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (OSError, pa.ArrowException, ValueError):
+        require_file(path, "input")  # a pipe or a device is the text reader's to refuse, never read here
+        with pa.OSFile(str(path), "rb") as raw:  # no decompression by file name (pandas does none)
+            table = pacsv.read_csv(raw, convert_options=pacsv.ConvertOptions(
+                column_types={"zone_id": pa.string(), "site_id": pa.string(), "cost": pa.float64()},
+                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
+        names = [c.strip() for c in table.column_names]  # decoding a header that is not UTF-8 fails here
+    except (OSError, SourceError, pa.ArrowException, ValueError):
         return None
-    names = [c.strip() for c in table.column_names]
+    if any(not (pa.types.is_string(c.type) or pa.types.is_floating(c.type) or pa.types.is_integer(c.type)
+                or pa.types.is_boolean(c.type)) for c in table.columns):
+        return None  # e.g. a column pyarrow read as bytes because it is not UTF-8: the text reader says so
     if len(set(names)) != len(names) or any(c not in names for c in ("zone_id", "site_id", "cost")):
         return None
     columns = dict(zip(names, table.columns))

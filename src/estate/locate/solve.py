@@ -342,8 +342,10 @@ def _quiet_highs():
     h.setOptionValue("output_flag", False)
     # One thread on every machine: HiGHS's default (half the cores) would make the search depend on
     # the machine's core count, and its parallel parts (symmetry detection) only cost time on 2 cores
-    # when another job holds one of them. Every Highs object of the process is made here, so HiGHS's
-    # scheduler always starts with this count.
+    # when another job holds one of them. HiGHS keeps one thread scheduler per process, and a run
+    # asking for another count than the scheduler's fails; another library's HiGHS (PuLP, spopt) may
+    # have started it with its default, so it is reset to this count first.
+    highspy.Highs.resetGlobalScheduler(True)
     h.setOptionValue("threads", 1)
     return h
 
