@@ -244,7 +244,7 @@ def test_a_time_limited_solve_keeps_the_start_when_asked(monkeypatch):
     best = solve(problem, "min-cost", single_source=True)
     real = solve_module._run_highs
 
-    def stopped_by_the_clock(milp, time_limit, gap, start_values, max_nodes=None, progress=None):
+    def stopped_by_the_clock(milp, time_limit, gap, start_values, max_nodes=None, progress=None, options=None):
         run = real(milp, time_limit, gap, start_values)  # the optimum, as if found just before the limit
         return _Run("time_limit", run.values, run.objective, run.objective - 1.0, 99.0, "highs")
 

@@ -328,10 +328,9 @@ def cover_greedy(problem: LocationProblem, max_cost: float, zones: np.ndarray | 
     by_site = sp.csc_matrix((np.ones(int(ok.sum()), np.int8), (problem.pair_zone[ok], problem.pair_site[ok])),
                             shape=(n, m))
     zone_of, start = by_site.indices, by_site.indptr
-    need = np.ones(n, bool) if zones is None else np.asarray(zones, bool).copy()
+    wanted = np.ones(n, bool) if zones is None else np.asarray(zones, bool)
     forced = np.flatnonzero(problem.status == OPEN)
-    for j in forced:
-        need[zone_of[start[j]:start[j + 1]]] = False
+    need = wanted & ~(by_site[:, forced].sum(axis=1, dtype=np.int64).A1 > 0)
     running = np.r_[0, np.cumsum(need[zone_of], dtype=np.int64)]
     gain = running[start[1:]] - running[start[:-1]]  # zones still to cover, per site
     free = usable & (problem.status != OPEN) & (gain > 0)
@@ -354,10 +353,7 @@ def cover_greedy(problem: LocationProblem, max_cost: float, zones: np.ndarray | 
     if left:
         return None
     chosen = np.array(chosen, dtype=np.int64)
-    wanted = np.ones(n, bool) if zones is None else np.asarray(zones, bool)
-    count = np.zeros(n, np.int64)
-    for j in np.concatenate([forced, chosen]):
-        count[zone_of[start[j]:start[j + 1]]] += 1
+    count = by_site[:, np.concatenate([forced, chosen])].sum(axis=1, dtype=np.int64).A1  # open sites per zone
     keep = np.ones(len(chosen), bool)
     for k in np.argsort(-fixed[chosen], kind="stable"):
         covered = zone_of[start[chosen[k]]:start[chosen[k] + 1]]

@@ -315,8 +315,7 @@ def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str
         except ImportError:  # pragma: no cover - highspy is a declared dependency
             solver = "cbc"
     if solver == "highs":
-        extra = {"options": options} if options else {}  # only the cover passes options
-        return _run_highs(milp, time_limit, gap, start, max_nodes=max_nodes, progress=progress, **extra)
+        return _run_highs(milp, time_limit, gap, start, max_nodes=max_nodes, progress=progress, options=options)
     if solver == "cbc":
         return _run_cbc(milp, time_limit, gap)
     raise ProblemError(f"unknown solver {solver!r}; expected 'highs' or 'cbc'")
@@ -556,10 +555,6 @@ def _value(problem: LocationProblem, objective: str, open_sites: np.ndarray, ass
         return float(problem.fixed_cost[open_sites].sum() + (w * c * assign["share"]).sum())
     if objective == "p-median":
         return float((w * c * assign["share"]).sum())
-    if objective == "cover":
-        return float(problem.fixed_cost[open_sites].sum()) if problem.fixed_cost.any() else float(len(open_sites))
-    if objective == "max-cover":
-        return float(problem.weight[np.unique(assign["zone"])].sum())
     return float(c.max()) if len(c) else 0.0  # p-center
 
 
