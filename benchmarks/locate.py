@@ -72,6 +72,31 @@ def run_spopt(inst, limit: float, gap: float) -> dict:
     return {"spopt_s": time.perf_counter() - start, "spopt_objective": value, "spopt_status": status}
 
 
+def select_instances(parser: argparse.ArgumentParser, args: argparse.Namespace
+                     ) -> tuple[Path, list[str], dict[str, list[str]]]:
+    """The shared folder, the families of ``--family`` and, per family, the instance names to run
+    (all, or those of ``--only``); an ``--only`` name in none of them is a usage error."""
+    shared = shared_dir()
+    families = FAMILIES if args.family == "all" else [args.family]
+    only = set(args.only or [])
+    plan = {fam: [name for name in family_files(shared, fam) if not only or name in only] for fam in families}
+    unknown = only - {name for names in plan.values() for name in names}
+    if unknown:
+        parser.error(f"no instance named {', '.join(sorted(unknown))} in {', '.join(families)}")
+    return shared, families, plan
+
+
+def rows_writer(path: Path | None, fields: list[str]):
+    """``(file, csv.DictWriter)`` writing a header to ``path`` (its folder made), or ``(None, None)``."""
+    if path is None:
+        return None, None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = open(path, "w", newline="")
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    return out, writer
+
+
 def fmt(value, spec: str = "") -> str:
     if value is None or value == "":
         return "-"
@@ -114,20 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, help="write one row per instance to this CSV file")
     args = parser.parse_args(argv)
 
-    shared = shared_dir()
-    families = FAMILIES if args.family == "all" else [args.family]
-    only = set(args.only or [])
-    plan = {fam: [name for name in family_files(shared, fam) if not only or name in only] for fam in families}
-    unknown = only - {name for names in plan.values() for name in names}
-    if unknown:
-        parser.error(f"no instance named {', '.join(sorted(unknown))} in {', '.join(families)}")
-
-    writer = None
-    if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        out = open(args.csv, "w", newline="")
-        writer = csv.DictWriter(out, fieldnames=FIELDS)
-        writer.writeheader()
+    shared, families, plan = select_instances(parser, args)
+    out, writer = rows_writer(args.csv, FIELDS)
 
     print(f"shared: {shared}   time limit {args.time_limit:g} s   gap {args.gap:g}   p-median {args.method}"
           + (f"   spopt limit {args.spopt_limit:g} s" if args.spopt else ""), flush=True)
