@@ -282,8 +282,8 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_plan(tmp_path_factory):
     """`estate plan` on the built-in scenario, run once for the tests below, with a safety time limit
-    of 1 s: the plan is then the deterministic start (greedy, then the locality-by-locality search
-    under node limits), which every property the tests check holds for. A default run adds the
+    of 1 s: the plan is then the deterministic start (the greedy), which every property the tests
+    check holds for. A default run adds the
     solver's root search (about 2 minutes here, within the 900 s safety limit), measured in
     benchmarks/plan_determinism.py, not in the suite."""
     import contextlib

@@ -97,6 +97,29 @@ def test_a_team_moves_out_of_a_building_worth_disposing_of():
     assert plan.summary["annual_saving_gbp"] == 50_000
 
 
+def test_the_locality_search_improves_a_greedy_start_and_the_solver_reaches_the_same_plan():
+    # The greedy closes A first (the larger exit value) and moves T1 into B, 1 km away, rather than C, 2 km
+    # away; B has then taken a team in, so the greedy keeps it. Better: both go, both teams into C (statutory,
+    # room for both), B's team moving 1 km. The locality search (one locality here) finds that for the
+    # start; from the greedy start alone the solver finds it too.
+    assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, "running_cost_gbp": 60_000.0},
+                     {"asset_id": "B", "x_km": 1, "y_km": 0},
+                     {"asset_id": "C", "x_km": 2, "y_km": 0, "statutory": True, "gia_m2": 400.0}])
+    occ = teams([("T1", "A", "P1", "back_office", 10.0), ("T2", "B", "P1", "back_office", 10.0)])
+    move_2_km = MOVE_10_FTE_1_KM + 15 * 10 * 1 * 4 * 1.2  # one more km of excess travel for 4 years
+    greedy_npv = 60_000 * 9 + 980_000 - MOVE_10_FTE_1_KM
+    best_npv = 60_000 * 9 + 980_000 + 50_000 * 9 + 980_000 - move_2_km - MOVE_10_FTE_1_KM
+    greedy = run(assets, occ, scenario())
+    localities = run(assets, occ, scenario(replace(PLAN, start_search="localities")))
+    for plan in (greedy, localities):
+        assert [decision(plan, a) for a in "ABC"] == ["dispose", "dispose", "keep"]
+        assert plan.summary["npv_gbp"] == pytest.approx(best_npv) and plan.summary["status"] == "optimal"
+    for plan in (greedy, localities):
+        assert plan.summary["start_search"]["start_objective"] == pytest.approx(-greedy_npv)
+    assert greedy.summary["start_search"]["passes"] == []
+    assert [p["objective"] for p in localities.summary["start_search"]["passes"]] == [pytest.approx(-best_npv)]
+
+
 @pytest.mark.parametrize("flag", [{"listed": True}, {"statutory": True}, {"must_keep": True}])
 def test_a_site_that_must_stay_stays(flag):
     assets = estate([{"asset_id": "A", "x_km": 0, "y_km": 0, **flag},

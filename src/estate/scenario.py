@@ -27,6 +27,8 @@ MOVE_RULES = ("distance", "locality", "authority")
 #: Which assets the plan decides on: those housing at least one team, or every asset.
 SCOPES = ("occupied", "buildings", "all")
 SOLVERS = ("highs", "cbc")
+#: How the solver's start is found: the greedy alone, or the greedy improved one locality at a time.
+START_SEARCHES = ("greedy", "localities")
 #: Modes the network engine can route on an OpenStreetMap extract.
 NETWORK_MODES = ("car", "walk", "cycle")
 
@@ -207,6 +209,7 @@ class PlanSettings:
     guardrails: tuple[Guardrail, ...] = ()
     time_limit_seconds: float = 900.0
     max_nodes: int | None = None
+    start_search: str = "greedy"
     gap: float = 0.005
     solver: str = "highs"
     workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
@@ -340,7 +343,7 @@ def _standard(r: TomlReader, table: object, where: str, speeds: dict[str, float]
 def _plan(r: TomlReader, plan: dict) -> PlanSettings:
     r.check_keys(plan, "plan", {"scope", "keep_asset_types", "host_asset_types", "fixed_services", "max_move_km", "max_destinations",
                                 "move_rule", "must_keep", "must_exit", "incompatible", "guardrails",
-                                "time_limit_seconds", "max_nodes", "gap", "solver", "workspace", "suitability",
+                                "time_limit_seconds", "max_nodes", "start_search", "gap", "solver", "workspace", "suitability",
                                 "public_facing_asset_types", "investment_asset_types", "space_requests",
                                 "delivery"})
     ws = r.table(plan, "workspace", "plan")
@@ -402,6 +405,7 @@ def _plan(r: TomlReader, plan: dict) -> PlanSettings:
                                     maximum=MAX_TIME_LIMIT_SECONDS),
         max_nodes=(None if plan.get("max_nodes", 0) == 0
                    else r.integer(plan, "max_nodes", "plan", 0, minimum=0, maximum=10_000_000) or None),
+        start_search=r.text(plan, "start_search", "plan", choices=START_SEARCHES, default="greedy"),
         gap=r.number(plan, "gap", "plan", 0.005, maximum=1.0),
         solver=r.text(plan, "solver", "plan", choices=SOLVERS, default="highs"),
         workspace=workspace,

@@ -92,8 +92,8 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
                 live: Callable[[str], None] | None = None) -> Solution:
     """Solve the compiled model; raise :class:`PlanInfeasible` with the reasons when no plan exists.
 
-    The answer does not depend on the clock: the start (greedy, then neighbourhoods under node
-    limits) is found without it, and when the safety time limit stops the solver before it proves
+    The answer does not depend on the clock: the start (greedy, and with ``start_search =
+    "localities"`` neighbourhoods under node limits) is found without it, and when the safety time limit stops the solver before it proves
     the gap, the plan is the start, with the bound proved by then. ``live`` gets a one-line
     progress report (NPV, bound, gap) every few seconds of the solve."""
     say = progress or (lambda _m: None)
@@ -102,7 +102,8 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
         raise PlanInfeasible(reason)
     p = model.problem
     if model.start is not None:
-        say("improving the greedy start, one locality at a time")
+        say("improving the greedy start, one locality at a time" if scenario.plan.start_search == "localities"
+            else "checking the greedy start against every rule")
         model.start, model.search = improve(model, model.start, scenario, say)
         if model.start is None:
             say("no start keeps every rule (a must-go building fits in no year?): the solver starts from nothing")

@@ -177,9 +177,12 @@ def keeps_every_row(milp, values: np.ndarray, tol: float = 1e-6) -> bool:
 
 
 def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None) -> tuple[Start, dict]:
-    """Improve a start by optimising one neighbourhood at a time (large-neighbourhood search).
+    """Check a start against every rule and, with ``plan.start_search = "localities"``, improve it by
+    optimising one neighbourhood at a time (large-neighbourhood search).
 
-    In turn for each locality, every building outside it keeps its decision
+    A start that breaks a rule is replaced by today's estate (or, if that breaks one too, dropped:
+    the solver then starts from nothing). In the locality search, in turn for each locality, every
+    building outside it keeps its decision
     and every team whose home is outside it keeps its place; the solver re-optimises the rest, from
     the current start, with every rule of the whole model. A neighbourhood's answer replaces the
     start only when it is better, so the start never gets worse and always keeps every rule; one
@@ -206,7 +209,8 @@ def improve(model: Model, start: Start, scenario: Scenario, say=lambda _m: None)
     y0, _ = milp.parts["y"]
     x0, _ = milp.parts["x"]
     home = model.teams["home"].to_numpy()
-    for key in ("locality",):  # an authority is too large a neighbourhood to solve within the node limit
+    searches = ("locality",) if scenario.plan.start_search == "localities" else ()
+    for key in searches:  # an authority is too large a neighbourhood to solve within the node limit
         area = model.sites[key].fillna("").astype(str).to_numpy(dtype=object)
         pair_area = area[home][problem.pair_zone]
         for name in sorted(set(area[home])):
