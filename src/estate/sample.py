@@ -29,7 +29,8 @@ drawn from their own random stream, so they never change the assets.
 
 Run ``python -m estate.sample --out data/assets --demand-out data/demand`` to
 rebuild the committed sample and zones (without ``--demand-out`` only the assets
-are written); ``--scale`` multiplies the number of assets for benchmarks.
+are written); ``--scale`` multiplies the number of assets and ``--zone-scale`` the
+number of zones, for benchmarks.
 """
 
 from __future__ import annotations
@@ -1084,7 +1085,7 @@ def generate(out_dir: Path, seed: int = SEED, scale: float = 1.0) -> dict:
     return summary
 
 
-def generate_zones(out_dir: Path, seed: int = SEED) -> dict:
+def generate_zones(out_dir: Path, seed: int = SEED, scale: float = 1.0) -> dict:
     """Generate the synthetic demand zones and write them into ``out_dir``.
 
     The zones stand in for LSOAs: about 600 polygons tiling the sub-region,
@@ -1108,6 +1109,12 @@ def generate_zones(out_dir: Path, seed: int = SEED) -> dict:
     seed : int
         Seed of the sample; the same seed gives the same zones (the
         GeoPackage differs only in GDAL's internal timestamps).
+    scale : float
+        Multiplies the number of zones (10 gives about 6,000, for
+        benchmarks): a zone holds ``ZONE_POPULATION / scale`` residents
+        typically, within ``ZONE_POPULATION_RANGE / scale``, and seeds lie
+        ``1 / sqrt(scale)`` times as far apart. The populations still add up to
+        the Census 2021 totals, and scale 1 gives the committed zones.
 
     Returns
     -------
@@ -1131,15 +1138,17 @@ def generate_zones(out_dir: Path, seed: int = SEED) -> dict:
     rng = np.random.default_rng([seed, ZONE_STREAM])
     towns = _town_table()
     region = _zone_region(towns)
-    seeds = _zone_seeds(rng, towns, region)
-    seeds["population"] = _zone_populations(rng, seeds, towns)
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, not {scale!r}")
+    seeds = _zone_seeds(rng, towns, region, scale)
+    seeds["population"] = _zone_populations(rng, seeds, towns, scale)
     zones = _zone_frame(seeds, towns, region)
     path = out_dir / "zones.gpkg"
     if path.exists():
         path.unlink()
     zones.to_file(path, layer="zones", driver="GPKG", engine="pyogrio")
     summary = _zone_summary(zones)
-    (out_dir / "README.md").write_text(_zone_readme(summary, zones, seed), encoding="utf-8", newline="\n")
+    (out_dir / "README.md").write_text(_zone_readme(summary, zones, seed, scale), encoding="utf-8", newline="\n")
     return summary
 
 
@@ -1152,7 +1161,8 @@ def _print_summary(summary: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m estate.sample --out data/assets [--demand-out data/demand] [--seed N] [--scale X]``.
+    """Command line: ``python -m estate.sample --out data/assets [--demand-out data/demand] [--seed N] [--scale X]
+    [--zone-scale Z]``.
 
     Parameters
     ----------
@@ -1171,11 +1181,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write the synthetic demand zones (zones.gpkg) into this directory")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of assets (default 1)")
+    parser.add_argument("--zone-scale", type=float, default=1.0,
+                        help="multiply the number of demand zones (default 1)")
     args = parser.parse_args(argv)
     _print_summary(generate(args.out, seed=args.seed, scale=args.scale))
     print(f"written to {args.out}")
     if args.demand_out is not None:
-        _print_summary(generate_zones(args.demand_out, seed=args.seed))
+        _print_summary(generate_zones(args.demand_out, seed=args.seed, scale=args.zone_scale))
         print(f"written to {args.demand_out}")
     return 0
 
@@ -2361,8 +2373,8 @@ def _town_populations(towns: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
     return town_pop, rural
 
 
-def _zone_count(population: int) -> int:
-    return max(1, round(population / ZONE_POPULATION))
+def _zone_count(population: int, scale: float = 1.0) -> int:
+    return max(1, round(population / (ZONE_POPULATION / scale)))
 
 
 def _far_enough(xy: np.ndarray, accepted: list[np.ndarray], min_m: float) -> bool:
@@ -2371,12 +2383,14 @@ def _far_enough(xy: np.ndarray, accepted: list[np.ndarray], min_m: float) -> boo
     return bool(np.min(np.hypot(*(np.asarray(accepted) - xy).T)) >= min_m)
 
 
-def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any) -> pd.DataFrame:
+def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any, scale: float = 1.0) -> pd.DataFrame:
     """Seed points of the zones (EPSG:27700, whole metres): town seeds first, then rural ones.
 
     Every town's first seed is the town centre, so each town lies in a zone of
     its own; the others scatter around it like the assets do. Rural seeds are
     spread over the rest of the sub-region's land, a quota per authority.
+    With ``scale`` zones, seeds of either kind lie ``1 / sqrt(scale)`` times as
+    far apart (the rural seeds' clearance from the towns is not scaled).
     """
     import shapely
 
@@ -2387,11 +2401,12 @@ def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any) -> p
     centres = np.round(np.c_[cx, cy])
     accepted: list[np.ndarray] = [c for c in centres]
     town_of = list(range(len(towns)))
+    spacing = 1.0 / math.sqrt(scale)
 
     for t in range(len(towns)):
-        need = _zone_count(int(town_pop[t])) - 1
+        need = _zone_count(int(town_pop[t]), scale) - 1
         sd = towns.spread_km[t]
-        for _ in range(200):
+        for _ in range(round(200 * max(1.0, scale))):
             if need <= 0:
                 break
             dx, dy = rng.normal(0.0, sd, (2, 64))
@@ -2402,7 +2417,7 @@ def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any) -> p
             x, y = _TO_BNG.transform(lon, lat)
             ok &= shapely.contains_xy(region, x, y)
             for p in np.round(np.c_[x, y][ok]):
-                if need > 0 and _far_enough(p, accepted, URBAN_SEED_SEPARATION_M):
+                if need > 0 and _far_enough(p, accepted, URBAN_SEED_SEPARATION_M * spacing):
                     accepted.append(p)
                     town_of.append(t)
                     need -= 1
@@ -2410,8 +2425,8 @@ def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any) -> p
             raise RuntimeError(f"could not place the zones of {towns.name[t]}")
     n_urban = len(accepted)
 
-    quota = {code: _zone_count(n) for code, n in rural_pop.items()}
-    separation = RURAL_SEED_SEPARATION_M
+    quota = {code: _zone_count(n, scale) for code, n in rural_pop.items()}
+    separation = RURAL_SEED_SEPARATION_M * spacing
     x0, y0, x1, y1 = region.bounds
     urban = cKDTree(np.asarray(accepted))
     rural: list[np.ndarray] = []
@@ -2444,10 +2459,11 @@ def _zone_seeds(rng: np.random.Generator, towns: pd.DataFrame, region: Any) -> p
                          "rural": np.arange(len(xy)) >= n_urban})
 
 
-def _zone_populations(rng: np.random.Generator, seeds: pd.DataFrame, towns: pd.DataFrame) -> np.ndarray:
+def _zone_populations(rng: np.random.Generator, seeds: pd.DataFrame, towns: pd.DataFrame,
+                      scale: float = 1.0) -> np.ndarray:
     """Residents of each zone: each town's and each authority's rural total, split unevenly.
 
-    The split keeps every zone within ``ZONE_POPULATION_RANGE``; the totals are exact.
+    The split keeps every zone within ``ZONE_POPULATION_RANGE / scale``; the totals are exact.
     """
     town_pop, rural_pop = _town_populations(towns)
     groups = [(np.flatnonzero(~seeds.rural.to_numpy() & (seeds.town.to_numpy() == t)), int(town_pop[t]))
@@ -2455,7 +2471,7 @@ def _zone_populations(rng: np.random.Generator, seeds: pd.DataFrame, towns: pd.D
     groups += [(np.flatnonzero(seeds.rural.to_numpy() & (seeds.authority.to_numpy() == code)), n)
                for code, n in rural_pop.items()]
     population = np.zeros(len(seeds), dtype=np.int64)
-    lo, hi = ZONE_POPULATION_RANGE
+    lo, hi = (bound / scale for bound in ZONE_POPULATION_RANGE)
     for idx, total in groups:
         weights = np.clip(rng.lognormal(0.0, 0.22, len(idx)), 0.6, 1.7)
         for _ in range(20):
@@ -2478,6 +2494,10 @@ def _zone_frame(seeds: pd.DataFrame, towns: pd.DataFrame, region: Any) -> Any:
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=frame, ordered=True))
     assert len(cells) == len(pts) and shapely.contains(cells, pts).all()
     geoms = shapely.intersection(cells, region, grid_size=1.0)
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)  # a polygon with a stray line or point
+    for i in mixed:  # (happens with the denser seeds of a scale above 1): keep the polygon parts
+        parts = shapely.get_parts(geoms[i])
+        geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))], grid_size=1.0)
     geoms = _reattach_fragments(geoms, pts)
 
     authority = seeds.authority.to_numpy()
@@ -2544,22 +2564,26 @@ def _zone_summary(zones: Any) -> dict:
     return summary
 
 
-def _zone_readme(summary: dict, zones: Any, seed: int) -> str:
+def _zone_readme(summary: dict, zones: Any, seed: int, scale: float = 1.0) -> str:
+    command = "python -m estate.sample --out data/assets --demand-out data/demand" + (
+        f" --zone-scale {scale:g}" if scale != 1 else "")
+    typical = ZONE_POPULATION / scale
+    lo, hi = (bound / scale for bound in ZONE_POPULATION_RANGE)
     lines = [
         "# Built-in sample demand zones: Cheshire and Warrington (synthetic)", "",
         "**The zones in this folder are synthetic.** The towns, their positions and the local authority codes "
         "are real, and each authority's population is its Census 2021 total, but the zone polygons and their "
         "populations are made up. `zones.gpkg` (layer `zones`, EPSG:27700) is generated together with the "
-        f"sample estate by `python -m estate.sample --out data/assets --demand-out data/demand` from seed {seed}; "
+        f"sample estate by `{command}` from seed {seed}; "
         "do not edit it by hand.", "",
         "## How they are made", "",
         "The zones stand in for LSOAs. Seed points are drawn around the sample's towns, as densely as the towns' "
-        f"weights say, so a town zone holds about {ZONE_POPULATION:,} residents; fewer, larger rural zones cover "
+        f"weights say, so a town zone holds about {typical:,.0f} residents; fewer, larger rural zones cover "
         "the countryside. Each zone is the Voronoi cell of its seed point, clipped to the sub-region (the convex "
         "hull of the towns, and the authorities' land up to "
         f"{ZONE_REACH_M / 1000:.0f} km beyond it), so the zones tile it without gaps or overlaps; a zone belongs "
         "to the authority of its seed's town, and its seed point is its population-weighted centroid. Every "
-        f"zone holds between {ZONE_POPULATION_RANGE[0]:,} and {ZONE_POPULATION_RANGE[1]:,} residents, and the "
+        f"zone holds between {lo:,.0f} and {hi:,.0f} residents, and the "
         "populations add up exactly to each authority's Census 2021 total:", "",
         "| authority | code | Census 2021 population | zones | town zones | rural zones |",
         "|---|---|---|---|---|---|",
