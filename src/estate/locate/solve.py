@@ -21,13 +21,14 @@ import re
 from collections.abc import Callable
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from estate.locate import formulate
+from estate.locate.decompose import combine, decompose
 from estate.locate.heuristics import (cover_greedy, dense_costs, p_median_heuristic, p_median_swap, reduce_cover,
                                       single_source_heuristic)
 from estate.locate.lagrange import p_median_branch_and_bound
@@ -117,7 +118,7 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
           single_source: bool = False, time_limit: float | None = None, gap: float = 0.0,
           solver: str = "highs", start: Start | None = None, method: str = "lagrangian",
           time_limit_keeps_start: bool = False, progress: Progress | None = None,
-          max_nodes: int | None = None) -> Solution:
+          max_nodes: int | None = None, split: bool = True) -> Solution:
     """Solve ``problem`` for ``objective`` (see ``DESIGN.md``, "Location problem contract").
 
     Parameters
@@ -156,6 +157,10 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     max_nodes
         HiGHS only: stop after this many branch-and-bound nodes, a limit that, unlike the clock, gives
         the same answer on any machine (None = no limit).
+    split
+        HiGHS only: solve each independent part of the model on its own (see
+        :mod:`estate.locate.decompose`; ``max_nodes`` then applies per part); ``stats`` records the
+        parts under ``independent_parts``. False solves the model whole.
 
     Returns
     -------
@@ -205,11 +210,10 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
             options["mip_heuristic_run_feasibility_jump"] = False
     build = time.perf_counter() - started
     run = _run(milp, time_limit, gap, solver, start=values, progress=progress, max_nodes=max_nodes,
-               options=options)
+               options=options, split=split)
     kept_start = time_limit_keeps_start and values is not None and run.status == "time_limit"
     if kept_start:  # the safety net stopped the search: its incumbent would depend on the clock
-        run = _Run("time_limit", values, float(milp.c @ values + milp.offset), run.bound, run.seconds, run.solver,
-                   run.note)
+        run = replace(run, status="time_limit", values=values, objective=float(milp.c @ values + milp.offset))
     solution = _finish(problem, objective, milp, run, build, solver, max_cost)
     if kept_start:
         solution.explanation = ("the safety time limit stopped the solver before it proved the gap; the solution "
@@ -262,6 +266,10 @@ class _Run:
     seconds: float
     solver: str
     note: str = ""
+    #: How :func:`_run_parts` split the model (None when it did not look): ``blocks``, ``split``,
+    #: ``analysis_seconds``, and ``parts`` (each part's columns, rows, blocks, seconds, status) or the
+    #: ``reason`` it was solved whole.
+    parts: dict | None = None
 
 
 #: HiGHS model statuses in plain words, for the explanation of a stop that proves nothing.
@@ -308,17 +316,102 @@ PROGRESS_SECONDS = 5.0
 
 def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str,
          start: np.ndarray | None = None, progress: Progress | None = None, max_nodes: int | None = None,
-         options: dict | None = None) -> _Run:
+         options: dict | None = None, split: bool = True) -> _Run:
+    """Solve ``milp`` with ``solver``; with HiGHS and ``split``, each independent part on its own
+    (:func:`_run_parts`)."""
     if solver == "highs":
         try:
             import highspy  # noqa: F401
         except ImportError:  # pragma: no cover - highspy is a declared dependency
             solver = "cbc"
     if solver == "highs":
+        if split:
+            return _run_parts(milp, time_limit, gap, start, progress=progress, max_nodes=max_nodes,
+                              options=options)
         return _run_highs(milp, time_limit, gap, start, max_nodes=max_nodes, progress=progress, options=options)
     if solver == "cbc":
         return _run_cbc(milp, time_limit, gap)
     raise ProblemError(f"unknown solver {solver!r}; expected 'highs' or 'cbc'")
+
+
+#: How a status of one part weighs on the whole, worst first (a part proved infeasible makes the whole so).
+_WORST_FIRST = ("infeasible", "time_limit", "stopped", "feasible", "optimal")
+
+
+def _run_parts(milp: formulate.Milp, time_limit: float | None, gap: float, start: np.ndarray | None,
+               progress: Progress | None = None, max_nodes: int | None = None,
+               options: dict | None = None) -> _Run:
+    """Solve the independent parts of ``milp`` (:mod:`estate.locate.decompose`) one by one with HiGHS,
+    smallest first, and combine them into one run; a model that does not split is solved whole.
+
+    - Values are assembled into the whole vector; objective and bound are the parts' sums plus the
+      offset (the bound is None if any part has none); seconds are the parts' summed, plus the
+      time it took to find them.
+    - Status: ``infeasible`` as soon as a part is proved infeasible (the rest are not solved);
+      ``optimal`` only if every part is; otherwise the worst of ``time_limit``, ``stopped``,
+      ``feasible``, with the note naming the part.
+    - Each part gets the start's slice, ``max_nodes`` (a deterministic limit, per part), the same
+      relative ``gap`` (the whole's gap is computed afterwards from the sums, see
+      :func:`estate.locate.decompose.combine`), and what remains of ``time_limit``, a wall budget.
+    - ``progress`` gets the whole's incumbent and bound: the finished parts' plus the running one's.
+    - ``_Run.parts`` records how the model was split.
+    """
+    t0 = time.perf_counter()
+    dec = decompose(milp)
+    analysis = time.perf_counter() - t0
+    record = {"blocks": dec.blocks, "split": dec.split, "analysis_seconds": round(analysis, 4)}
+    if not dec.split:
+        run = _run_highs(milp, None if time_limit is None else max(time_limit - analysis, 0.0), gap, start,
+                         max_nodes=max_nodes, progress=progress, options=options)
+        run.seconds += analysis
+        run.parts = {**record, "reason": dec.reason}
+        return run
+    deadline = None if time_limit is None else t0 + time_limit
+    n = len(dec.parts)
+    runs: list[_Run] = []
+    sizes = []
+    for part in dec.parts:
+        done_objective, done_bound = combine([r.objective for r in runs], [r.bound for r in runs], dec.constant)
+        left = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+        run = _run_highs(part.milp, left, gap, dec.start_of(part, start), max_nodes=max_nodes,
+                         progress=None if progress is None else _progress_of_part(
+                             progress, done_objective, done_bound, analysis + sum(r.seconds for r in runs)),
+                         options=options)
+        runs.append(run)
+        sizes.append({"columns": len(part.columns), "rows": len(part.rows), "blocks": part.blocks,
+                      "seconds": round(run.seconds, 4), "status": run.status})
+        if run.status == "infeasible":
+            break
+    worst = min(range(len(runs)), key=lambda i: (_WORST_FIRST.index(runs[i].status), i))
+    status = runs[worst].status
+    complete = len(runs) == n and all(r.values is not None for r in runs)
+    values = dec.assemble([r.values for r in runs]) if complete and status != "infeasible" else None
+    objective, bound = combine([r.objective for r in runs], [r.bound for r in runs], dec.constant)
+    if values is None:
+        objective = None
+    if len(runs) < n:  # stopped at an infeasible part: the rest were not solved
+        bound = None
+    note = ""
+    if status != "optimal":
+        part = dec.parts[worst]
+        why = runs[worst].note or {"infeasible": "no solution", "time_limit": "time limit"}.get(status, status)
+        note = (f"part {worst + 1} of {n} ({len(part.columns):,} columns × {len(part.rows):,} rows, "
+                f"{part.blocks:,} block{'s' if part.blocks > 1 else ''}): {why}")
+    return _Run(status, values, objective, bound, analysis + sum(r.seconds for r in runs), "highs", note,
+                parts={**record, "parts": sizes})
+
+
+def _progress_of_part(progress: Progress, done_objective: float | None, done_bound: float | None,
+                      seconds_before: float) -> Progress:
+    """``progress`` for one part's run: the whole's incumbent and bound (the finished parts' plus this
+    part's), its gap, and the seconds since the split began."""
+    def report(objective, bound, _gap_of_part, seconds):
+        whole = None if objective is None or done_objective is None else done_objective + objective
+        whole_bound = None if bound is None or done_bound is None else done_bound + bound
+        gap = None if whole is None or whole_bound is None else _gap(whole, whole_bound, "")
+        progress(whole, whole_bound, gap, seconds_before + seconds)
+
+    return report
 
 
 def _quiet_highs():
@@ -562,11 +655,11 @@ def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run:
             solver: str, max_cost: float | None) -> Solution:
     if run.values is None:
         status = run.status if run.status in ("infeasible", "time_limit") else "stopped"
-        reason = {"infeasible": "the solver proved it infeasible",
+        reason = {"infeasible": "the solver proved it infeasible" + (f"; {run.note}" if run.note else ""),
                   "time_limit": f"no solution found before the time limit ({run.seconds:.1f} s)"}.get(
             status, f"the solver stopped ({run.note or 'no reason given'}) before finding any solution")
         return Solution(status, None, run.bound, None, run.solver, build, run.seconds, np.zeros(0, int),
-                        pd.DataFrame(columns=["zone", "site", "share"]), reason)
+                        pd.DataFrame(columns=["zone", "site", "share"]), reason, stats=_parts_stats(run))
     y0, y1 = milp.parts["y"]
     open_sites = np.flatnonzero(run.values[y0:y1] > 0.5)
     if "x" in milp.parts and objective in ("min-cost",):
@@ -583,13 +676,19 @@ def _finish(problem: LocationProblem, objective: str, milp: formulate.Milp, run:
     gap = _gap(value, bound, run.status)
     status = _status(run.status, gap)
     explanation = (f"the solver stopped ({run.note}) before proving optimality"
-                   if status == "feasible" and run.note else "")
+                   if status in ("feasible", "time_limit") and run.note else "")
     return Solution(status, value, bound, gap, run.solver, build, run.seconds,
                     open_sites, assign, explanation, stats={"rows": milp.A.shape[0], "columns": milp.A.shape[1],
                                                             "nonzeros": milp.A.nnz,
-                                                            "integer_columns": int(milp.integer.sum())},
+                                                            "integer_columns": int(milp.integer.sum()),
+                                                            **_parts_stats(run)},
                     extra=(run.values[milp.parts["extra"][0]:milp.parts["extra"][1]].copy()
                            if "extra" in milp.parts else None))
+
+
+def _parts_stats(run: _Run) -> dict:
+    """``independent_parts`` for a solution's stats: how the model was split (see ``_Run.parts``)."""
+    return {} if run.parts is None else {"independent_parts": run.parts}
 
 
 #: Shares below this are solver residue in a fractional read-back.
