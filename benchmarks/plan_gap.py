@@ -8,7 +8,8 @@ Uses the model cached by ``benchmarks/plan_root.py`` (built on first use) and pr
    other integer extras);
 3. with every building whose LP value is integral fixed at it, the bound HiGHS proves in
    ``--seconds`` when the team placements ``x`` must be whole but the exit years may be fractional,
-   and when the exit years must be whole but the placements may be fractional.
+   when the exit years must be whole but the placements may be fractional, and when the placements
+   must be whole but the buildings' capacity rows are dropped.
 
 Usage::
 
@@ -89,6 +90,19 @@ def main() -> None:
         label = "placements whole, years fractional" if whole == "x" else "years whole, placements fractional"
         print(f"  {label}: status {run.status}, best {_npv(run.objective)}, bound {_npv(run.bound)}, "
               f"{run.seconds:.0f} s")
+    # The same with placements whole, but without the buildings' capacity rows (Σ need·x ≤ room·y), which
+    # formulate.min_cost writes right after the zone rows and the x ≤ y rows.
+    problem = data["problem"]
+    first = problem.n_zones + len(problem.pair_zone)
+    capacity_rows = np.arange(first, first + int(np.isfinite(problem.capacity).sum()))
+    row_lower, row_upper = milp.row_lower.copy(), milp.row_upper.copy()
+    row_lower[capacity_rows], row_upper[capacity_rows] = -np.inf, np.inf
+    integer = milp.integer.copy()
+    integer[e0:e1] = False
+    run = engine._run_highs(replace(milp, col_lower=lo, col_upper=hi, integer=integer, row_lower=row_lower,
+                                    row_upper=row_upper), args.seconds, 0.0, None)
+    print(f"  placements whole, years fractional, no capacity rows: status {run.status}, "
+          f"best {_npv(run.objective)}, bound {_npv(run.bound)}, {run.seconds:.0f} s")
 
 
 if __name__ == "__main__":
