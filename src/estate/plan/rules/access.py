@@ -47,6 +47,16 @@ def rule_text(service: Service, required: float) -> str:
     return f"{service.name}: no zone further by {std.mode.replace('_', ' ')} than today"
 
 
+def _positions(ids: pd.Series, position: pd.Series) -> np.ndarray:
+    """Each id's position in ``position`` (an id → position Series), NaN where it has none. A categorical
+    column (as the access table's are) is looked up once per category, not once per row as text."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        by_category = position.reindex(ids.cat.categories.astype(str)).to_numpy(float)
+        codes = ids.cat.codes.to_numpy()
+        return np.where(codes >= 0, by_category[np.maximum(codes, 0)], np.nan)
+    return position.reindex(ids.astype(str).to_numpy()).to_numpy(float)
+
+
 def add(model: Model, side: SideConstraints, assets: pd.DataFrame, access: pd.DataFrame, zones: pd.DataFrame,
         today: Accessibility, scenario: Scenario) -> None:
     """Add each service's standard over its service points after the plan (see the module docstring),
@@ -66,10 +76,9 @@ def add(model: Model, side: SideConstraints, assets: pd.DataFrame, access: pd.Da
     def rows_of(mode: str) -> tuple:
         if mode not in by_mode:
             rows = access[access["mode"] == mode]
-            site_ids = rows["site_id"].astype(str).to_numpy()
-            zpos = zone_pos.reindex(rows["zone_id"].astype(str).to_numpy()).to_numpy()
-            spos = site_of_asset.reindex(site_ids).to_numpy()
-            apos = asset_pos.reindex(site_ids).to_numpy()
+            zpos = _positions(rows["zone_id"], zone_pos)
+            spos = _positions(rows["site_id"], site_of_asset)
+            apos = _positions(rows["site_id"], asset_pos)
             ok = ~np.isnan(zpos) & ~np.isnan(apos)
             in_engine = ~np.isnan(spos)
             by_mode[mode] = (np.where(ok, zpos, 0).astype(int), np.where(ok, apos, 0).astype(int),
