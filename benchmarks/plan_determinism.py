@@ -51,7 +51,12 @@ def _plan(folder: Path, loaded: bool) -> dict:
     s = json.loads((folder / "run" / "plan_summary.json").read_text())
     return {"loaded": loaded, "wall_s": round(wall, 1), "build_s": round(s["build_seconds"], 1),
             "solve_s": round(s["solve_seconds"], 1), "status": s["status"], "gap": s["gap"],
-            "npv_gbp": round(s["npv_gbp"]), "start_npv_gbp": round(-s["start_search"]["passes"][-1]["objective"])}
+            "npv_gbp": round(s["npv_gbp"]), "start_npv_gbp": round(-_start_objective(s["start_search"]))}
+
+
+def _start_objective(search: dict) -> float:
+    """The start's objective after the start search: the last locality pass, or the greedy's."""
+    return search["passes"][-1]["objective"] if search["passes"] else search["start_objective"]
 
 
 def _decisions(folder: Path) -> tuple:

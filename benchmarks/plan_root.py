@@ -1,7 +1,7 @@
 """The built-in plan's main solve on its own, with HiGHS's log, for work on the solver's settings.
 
-Runs the built-in scenario up to the main solve (register, access, model, greedy start and the
-locality search), keeps the model and the start in a cache file, then runs HiGHS on the model
+Runs the built-in scenario up to the main solve (register, access, model and the start: the greedy,
+and the locality search with ``--start-search localities``), keeps the model and the start in a cache file, then runs HiGHS on the model
 as ``estate plan`` does (same gap, node limit and start) with its log on standard output, or
 only the LP relaxation. Prints the status, objective (−NPV), bound and seconds.
 
@@ -11,6 +11,7 @@ Usage::
     .venv/bin/python benchmarks/plan_root.py --lp                 # LP relaxation only
     .venv/bin/python benchmarks/plan_root.py --no-start           # root search from nothing
     .venv/bin/python benchmarks/plan_root.py --option mip_heuristic_effort=0.3
+    .venv/bin/python benchmarks/plan_root.py --rebuild --start-search localities --cache out/plan_root_loc.pkl
 
 The cache (default ``out/plan_root.pkl``) is rebuilt with ``--rebuild``; it is only valid for the
 code and scenario that wrote it.
@@ -33,7 +34,7 @@ class _Captured(Exception):
     pass
 
 
-def _build(cache: Path) -> None:
+def _build(cache: Path, start_search: str | None = None) -> None:
     import estate.plan.diagnose as diagnose
     from estate.pipeline import run_plan
     from estate.scenario import load_scenario
@@ -47,7 +48,10 @@ def _build(cache: Path) -> None:
     diagnose.solve = capture  # stop at the main solve, after the start search
     started = time.perf_counter()
     try:
-        run_plan(load_scenario(REPO / "models/cheshire-warrington.toml"), REPO / "out" / "plan_root_run")
+        scenario = load_scenario(REPO / "models/cheshire-warrington.toml")
+        if start_search is not None:
+            scenario = replace(scenario, plan=replace(scenario.plan, start_search=start_search))
+        run_plan(scenario, REPO / "out" / "plan_root_run")
     except _Captured:
         print(f"model and start built in {time.perf_counter() - started:.1f} s (start search included)")
 
@@ -67,12 +71,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=REPO / "out" / "plan_root.pkl")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--start-search", choices=("greedy", "localities"), default=None,
+                        help="the start search when the cache is built (default: the scenario's)")
     parser.add_argument("--lp", action="store_true", help="solve the LP relaxation only")
     parser.add_argument("--no-start", action="store_true", help="give HiGHS no start")
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE", help="a HiGHS option")
     args = parser.parse_args()
     if args.rebuild or not args.cache.exists():
-        _build(args.cache)
+        _build(args.cache, args.start_search)
     data = pickle.loads(args.cache.read_bytes())
 
     import estate.locate.solve as engine

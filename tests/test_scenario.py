@@ -52,6 +52,12 @@ def test_built_in_scenario_loads():
         ("# POLICE = { max_disposal_share = 0.5 }", "POLICE = { max_disposal_share = 2 }",
          "plan.guardrails.POLICE.max_disposal_share"),
         ("gap = 0.005", "gap = -1", "plan.gap"),
+        ('start_search = "greedy"', 'start_search = "locality"', "'plan.start_search': 'locality' is not one of "
+                                                                 "['greedy', 'localities']; did you mean 'localities'?"),
+        ('start_search = "greedy"', 'start_search = ""', "'plan.start_search': is empty; expected one of "
+                                                         "['greedy', 'localities']"),
+        ('start_search = "greedy"', "start_search = 1", "'plan.start_search': expected text, got 1; expected one of"),
+        ('solver = "highs"', 'solver = ""', "'plan.solver': is empty"),
         ('sharing_rule = "none"', 'sharing_rule = "fair"', "finance.sharing_rule"),
         ("receipts = [-0.3, 0.1]", "receipts = [0.1, -0.3]", "finance.sensitivity.receipts"),
         ("discount_rate = [0.015, 0.06]", "discount_rate = [-0.01, 0.06]", "finance.sensitivity.discount_rate"),
@@ -88,6 +94,7 @@ def test_built_in_plan_and_finance_settings():
     s = load_scenario(BUILT_IN)
     assert s.finance.discount_rate == 0.035 and s.finance.horizon_years == 10
     assert s.plan.gap == 0.005 and s.plan.solver == "highs" and s.plan.max_move_km == 10.0
+    assert s.plan.start_search == "greedy"
     assert ("custody", "early_help") in s.plan.incompatible
     assert s.plan.workspace.desks_per_fte == 0.8
 
@@ -126,3 +133,10 @@ def test_bad_space_requests_name_the_request_and_key(tmp_path, old, new, expect)
     with pytest.raises(SourceErrors) as err:
         load_scenario(path)
     assert "s.toml" in str(err.value) and expect in str(err.value), str(err.value)
+
+
+def test_start_search_defaults_to_the_greedy_and_takes_the_locality_search(tmp_path):
+    without = load_scenario(scenario_copy(tmp_path, "a.toml", ('start_search = "greedy"', "")))
+    localities = load_scenario(scenario_copy(tmp_path, "b.toml", ('start_search = "greedy"',
+                                                                  'start_search = "localities"')))
+    assert without.plan.start_search == "greedy" and localities.plan.start_search == "localities"

@@ -81,12 +81,16 @@ class TomlReader:
     def text(self, table: dict, key: str, where: str, *, required: bool = False,
              choices: tuple[str, ...] | None = None, default: str | None = None) -> str | None:
         value = table.get(key, default)
+        one_of = f"; expected one of {list(choices)}" if choices is not None else ""
+        if value == "" and choices is not None:
+            self.fail(f"{where}.{key}", "is empty" + one_of)
+            return default
         if value is None or value == "":
             if required:
                 self.fail(f"{where}.{key}", "is required")
             return default if value is None else None
         if not isinstance(value, str):
-            self.fail(f"{where}.{key}", f"expected text, got {value!r}")
+            self.fail(f"{where}.{key}", f"expected text, got {value!r}{one_of}")
             return default
         if any(ord(c) < 32 and c not in "\t" for c in value):
             self.fail(f"{where}.{key}", "contains a control character (such as a NUL or a line break)")

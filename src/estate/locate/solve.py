@@ -350,32 +350,50 @@ def _run_parts(milp: formulate.Milp, time_limit: float | None, gap: float, start
     - Status: ``infeasible`` as soon as a part is proved infeasible (the rest are not solved);
       ``optimal`` only if every part is; otherwise the worst of ``time_limit``, ``stopped``,
       ``feasible``, with the note naming the part.
-    - Each part gets the start's slice, ``max_nodes`` (a deterministic limit, per part), the same
-      relative ``gap`` (the whole's gap is computed afterwards from the sums, see
-      :func:`estate.locate.decompose.combine`), and what remains of ``time_limit``, a wall budget.
-    - ``progress`` gets the whole's incumbent and bound: the finished parts' plus the running one's.
+    - Only a solve to optimality (``gap`` 0) is split: parts stopped at their own relative gap do not
+      add up to the whole's gap (their objectives and the offset may differ in sign, see
+      :func:`estate.locate.decompose.combine`), so a model asked for a gap above 0 is solved whole.
+    - Each part gets the start's slice, ``max_nodes`` (a deterministic limit, per part) and a share
+      of what remains of ``time_limit`` (a wall budget) in proportion to its columns, so that small
+      parts solved first cannot leave the large ones none.
+    - ``progress`` gets the whole's incumbent (the finished parts', the running one's and, while
+      parts are still to come, their starts'; None without a start) and the whole's bound only once
+      the last part runs (None before: the parts to come have none yet).
     - ``_Run.parts`` records how the model was split.
     """
     t0 = time.perf_counter()
     dec = decompose(milp)
-    analysis = time.perf_counter() - t0
-    record = {"blocks": dec.blocks, "split": dec.split, "analysis_seconds": round(analysis, 4)}
+    analysis_seconds = time.perf_counter() - t0
+    record = {"blocks": dec.blocks, "split": dec.split, "analysis_seconds": round(analysis_seconds, 4)}
+    if dec.split and gap > 0:
+        dec.parts, dec.reason = [], (f"{len(dec.parts)} parts, solved whole: the requested gap ({gap:g}) is above 0, "
+                                     "and parts stopped at their own gap do not add up to the whole's")
+        record["split"] = False
     if not dec.split:
-        run = _run_highs(milp, None if time_limit is None else max(time_limit - analysis, 0.0), gap, start,
+        run = _run_highs(milp, None if time_limit is None else max(time_limit - analysis_seconds, 0.0), gap, start,
                          max_nodes=max_nodes, progress=progress, options=options)
-        run.seconds += analysis
+        run.seconds += analysis_seconds
         run.parts = {**record, "reason": dec.reason}
         return run
     deadline = None if time_limit is None else t0 + time_limit
     n = len(dec.parts)
+    columns_to_come = np.cumsum([len(part.columns) for part in dec.parts][::-1])[::-1]
+    start_objective = [None if start is None else float(part.milp.c @ dec.start_of(part, start))
+                       for part in dec.parts]
     runs: list[_Run] = []
     sizes = []
-    for part in dec.parts:
+    for k, part in enumerate(dec.parts):
         done_objective, done_bound = combine([r.objective for r in runs], [r.bound for r in runs], dec.constant)
-        left = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
-        run = _run_highs(part.milp, left, gap, dec.start_of(part, start), max_nodes=max_nodes,
+        to_come = start_objective[k + 1:]
+        to_come_objective = None if any(v is None for v in to_come) else sum(to_come)
+        left_seconds = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+        share_seconds = None if left_seconds is None else left_seconds * len(part.columns) / columns_to_come[k]
+        run = _run_highs(part.milp, share_seconds, gap, dec.start_of(part, start), max_nodes=max_nodes,
                          progress=None if progress is None else _progress_of_part(
-                             progress, done_objective, done_bound, analysis + sum(r.seconds for r in runs)),
+                             progress, None if done_objective is None or to_come_objective is None
+                             else done_objective + to_come_objective,
+                             done_bound if k == n - 1 else None,
+                             analysis_seconds + sum(r.seconds for r in runs)),
                          options=options)
         runs.append(run)
         sizes.append({"columns": len(part.columns), "rows": len(part.rows), "blocks": part.blocks,
@@ -397,14 +415,15 @@ def _run_parts(milp: formulate.Milp, time_limit: float | None, gap: float, start
         why = runs[worst].note or {"infeasible": "no solution", "time_limit": "time limit"}.get(status, status)
         note = (f"part {worst + 1} of {n} ({len(part.columns):,} columns × {len(part.rows):,} rows, "
                 f"{part.blocks:,} block{'s' if part.blocks > 1 else ''}): {why}")
-    return _Run(status, values, objective, bound, analysis + sum(r.seconds for r in runs), "highs", note,
+    return _Run(status, values, objective, bound, analysis_seconds + sum(r.seconds for r in runs), "highs", note,
                 parts={**record, "parts": sizes})
 
 
 def _progress_of_part(progress: Progress, done_objective: float | None, done_bound: float | None,
                       seconds_before: float) -> Progress:
-    """``progress`` for one part's run: the whole's incumbent and bound (the finished parts' plus this
-    part's), its gap, and the seconds since the split began."""
+    """``progress`` for one part's run: the whole's incumbent and bound (``done_objective`` and
+    ``done_bound``, the rest of the whole's, plus this part's; None when the rest is not known), its
+    gap, and the seconds since the split began."""
     def report(objective, bound, _gap_of_part, seconds):
         whole = None if objective is None or done_objective is None else done_objective + objective
         whole_bound = None if bound is None or done_bound is None else done_bound + bound
@@ -819,7 +838,7 @@ def _solve_p_median(problem: LocationProblem, p: int, time_limit: float | None, 
         run.values[milp.parts["y"][0] + incumbent] = 1.0
     sol = _finish(problem, "p-median", milp, run, build, solver, None)
     sol.solve_seconds = solve_seconds
-    sol.stats = {"rounds": rounds, "rows": milp.A.shape[0], "columns": milp.A.shape[1]}
+    sol.stats.update({"rounds": rounds, "rows": milp.A.shape[0], "columns": milp.A.shape[1]})
     return sol
 
 
