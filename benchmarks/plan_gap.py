@@ -3,7 +3,9 @@
 Uses the model cached by ``benchmarks/plan_root.py`` (built on first use) and prints:
 
 1. the LP relaxation's bound, then the same with each rule group relaxed in turn (its rows
-   dropped), which shows the groups that bind the LP;
+   dropped), which shows the groups that bind the LP, and which delivery rows the LP holds at
+   their limit (positions within the group: per limit, one row per financial year from year 0,
+   in the order disposals, market value, FTE moved);
 2. the LP's fractional columns by kind (buildings ``y``, team placements ``x``, exit years and
    other integer extras);
 3. with every building whose LP value is integral fixed at it, the bound HiGHS proves in
@@ -70,6 +72,16 @@ def main() -> None:
         print(f"  without {family:24s} {_npv(lp(replace(milp, row_lower=lo, row_upper=hi)))}")
 
     values = engine._run_highs(relaxed, None, 0.0, None).values
+    # Which delivery rows the LP holds at their limit. estate.plan.rules.phasing writes, per scope, one
+    # row per year for each limit it has, in this order: disposals, market value, FTE moved.
+    activity = milp.A @ values
+    for g, rows in groups.items():
+        if not g.startswith("delivery"):
+            continue
+        upper = milp.row_upper[rows]
+        tight = np.abs(activity[rows] - upper) <= 1e-6 * np.maximum(1.0, np.abs(upper))
+        print(f"  {g}: {int(tight.sum())} of {len(rows)} rows at their limit, at positions "
+              f"{np.flatnonzero(tight).tolist()}")
     integral = np.abs(values - np.round(values)) <= 1e-6
     for name, (a, b) in milp.parts.items():
         ints = milp.integer[a:b]
