@@ -86,7 +86,7 @@ def select_instances(parser: argparse.ArgumentParser, args: argparse.Namespace
     return shared, families, plan
 
 
-def rows_writer(path: Path | None, fields: list[str]):
+def rows_writer(path: Path | None, fields: list[str]) -> tuple:
     """``(file, csv.DictWriter)`` writing a header to ``path`` (its folder made), or ``(None, None)``."""
     if path is None:
         return None, None
@@ -201,9 +201,15 @@ def main(argv: list[str] | None = None) -> int:
             k, s_sp, s_es = t["spopt"]
             text += f"; spopt on {k}: {s_sp:.1f} s vs estate {s_es:.1f} s"
         print(text, flush=True)
-    if writer:
+    return finish(out, args.csv, totals)
+
+
+def finish(out, path: Path | None, totals: dict) -> int:
+    """Close the CSV of rows (if one was written) and give the exit code: 0 when every instance of
+    every family reached its published optimum, else 1."""
+    if out is not None:
         out.close()
-        print(f"results written to {args.csv}", flush=True)
+        print(f"results written to {path}", flush=True)
     return 0 if all(t["ok"] == t["count"] for t in totals.values()) else 1
 
 

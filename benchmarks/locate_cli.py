@@ -60,7 +60,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 # benchmarks/locate.py (it puts src/ on the path) and benchmarks/setcover_england.py
-from locate import FAMILIES, fmt, matches, rows_writer, select_instances  # noqa: E402
+from locate import FAMILIES, finish, fmt, matches, rows_writer, select_instances  # noqa: E402
 from setcover_england import timed  # noqa: E402
 
 from estate.locate.instances import Instance, family_files, load_family  # noqa: E402
@@ -226,10 +226,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{t['seconds']:8.1f} s total; slowest {t['worst']} {t['worst_s']:.1f} s; "
               f"{t['at_limit']} at the time limit; largest peak {t['peak_mb']:.0f} MB", flush=True)
     print(f"load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)", flush=True)
-    if writer:
-        out.close()
-        print(f"results written to {args.csv}", flush=True)
-    return 0 if all(t["ok"] == t["count"] for t in totals.values()) else 1
+    return finish(out, args.csv, totals)
 
 
 if __name__ == "__main__":
