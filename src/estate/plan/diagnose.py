@@ -93,9 +93,9 @@ def solve_model(model: Model, scenario: Scenario, zones: pd.DataFrame,
     """Solve the compiled model; raise :class:`PlanInfeasible` with the reasons when no plan exists.
 
     The answer does not depend on the clock: the start (greedy, and with ``start_search =
-    "localities"`` neighbourhoods under node limits) is found without it, and when the safety time limit stops the solver before it proves
-    the gap, the plan is the start, with the bound proved by then. ``live`` gets a one-line
-    progress report (NPV, bound, gap) every few seconds of the solve."""
+    "localities"`` neighbourhoods under node limits) is found without it, and when the safety time
+    limit stops the solver before it proves the gap, the plan is the start, with the bound proved by
+    then. ``live`` gets a one-line progress report (NPV, bound, gap) every few seconds of the solve."""
     say = progress or (lambda _m: None)
     reason = explain(model, scenario, zones)
     if reason:
