@@ -367,39 +367,3 @@ def test_estate_solve_summary_records_the_parts(split_small, tmp_path):
     assert summary["objective"] == pytest.approx(91.0) and summary["status"] == "optimal"
     parts = summary["stats"]["independent_parts"]
     assert parts["split"] and [(p["columns"], p["rows"]) for p in parts["parts"]] == [(10, 10), (10, 10)]
-
-
-def brute_force_capacitated_single_source(problem: LocationProblem) -> float:
-    """The cheapest whole assignment of every zone to one open site within each site's capacity."""
-    options = [np.flatnonzero(problem.pair_zone == z) for z in range(problem.n_zones)]
-    best = np.inf
-    for choice in itertools.product(*options):
-        pairs = np.array(choice)
-        sites = problem.pair_site[pairs]
-        load = np.bincount(sites, weights=problem.weight, minlength=problem.n_sites)
-        if (load > problem.capacity + 1e-9).any():
-            continue
-        total = problem.fixed_cost[np.unique(sites)].sum() + (problem.weight * problem.pair_cost[pairs]).sum()
-        best = min(best, total)
-    return best
-
-
-def test_every_site_capacitated_two_regions_still_split_with_a_capacity_row_each(split_small):
-    """With a capacity at every site, min-cost adds Σ cap·y ≥ Σ w; written once per region (not once
-    over all sites) it keeps the regions independent. Site 4 (capacity 6) can no longer serve all of
-    region 2 (weight 8), so the uncapacitated optimum (sites 0, 2, 4) is out."""
-    base = two_regions()
-    problem = LocationProblem.from_arrays(base.fixed_cost, base.weight, base.pair_zone, base.pair_site,
-                                          base.pair_cost, capacity=np.array([9.0, 9.0, 9.0, 9.0, 6.0, 9.0]))
-    optimum = brute_force_capacitated_single_source(problem)
-    milp = formulate.min_cost(problem, single_source=True)
-    y0, y1 = milp.parts["y"]
-    total_rows = np.flatnonzero(np.isfinite(milp.row_lower) & (milp.row_lower > 1.0))
-    assert sorted(milp.row_lower[total_rows]) == [8.0, 9.0]  # regions' demands: 3 + 2 + 4 and 1 + 5 + 2
-    assert all(set(milp.A.tocsr()[r].indices) <= set(range(y0, y1)) for r in total_rows)
-    split = solve(problem, "min-cost", single_source=True)
-    whole = solve(problem, "min-cost", single_source=True, split=False)
-    assert split.stats["independent_parts"]["split"] and split.stats["independent_parts"]["blocks"] == 2
-    for sol in (split, whole):
-        assert sol.status == "optimal" and sol.objective == pytest.approx(optimum)
-    assert optimum > 91.0  # the capacities change the answer

@@ -8,8 +8,7 @@ Formulations
 ------------
 min-cost
     Strong formulation: Σₛ x = 1 per zone, x ≤ y per pair, Σ w·x ≤ cap·y per
-    capacitated site, and, when every site has a capacity, Σ cap·y ≥ Σ w over each group of
-    zones and sites the pairs connect.
+    capacitated site, and Σ cap·y ≥ Σ w when every site has a capacity.
     ``x`` is binary with single sourcing, continuous otherwise.
 p-median
     The radius ("covering") formulation (Elloumi 2010; García, Labbé and Marín
@@ -137,31 +136,10 @@ def min_cost(problem: LocationProblem, single_source: bool = False) -> Milp:
         vals = np.concatenate([w[in_capped], -problem.capacity[capped]])
         b.add_rows(rows, cols, vals, -np.inf, 0.0, len(capped))
         if len(capped) == problem.n_sites:
-            _total_capacity_rows(b, problem, y)
+            b.add_rows(np.zeros(len(capped)), y, problem.capacity, problem.weight.sum(), np.inf, 1)
     if problem.side is None:
         return b.build()
     return _add_side(b, problem.side, y, x)
-
-
-def _total_capacity_rows(b: _Builder, problem: LocationProblem, y: np.ndarray) -> None:
-    """Σ cap·y ≥ Σ w over each group of zones and sites that the pairs connect (one row when they are all
-    connected): each group's demand can only be served by its own sites. One row per group, rather than
-    one over every site, is at least as strong and keeps groups that share nothing independent
-    (:mod:`estate.locate.decompose` can then solve them apart)."""
-    from scipy.sparse.csgraph import connected_components
-
-    n_zones, n_sites = problem.n_zones, problem.n_sites
-    graph = sp.coo_matrix((np.ones(len(problem.pair_zone)), (problem.pair_zone, n_zones + problem.pair_site)),
-                          shape=(n_zones + n_sites, n_zones + n_sites))
-    _, label = connected_components(graph, directed=False)
-    groups, group = np.unique(label, return_inverse=True)
-    site_group, zone_group = group[n_zones:], group[:n_zones]
-    demand = np.bincount(zone_group, weights=problem.weight, minlength=len(groups))
-    served = np.bincount(zone_group, minlength=len(groups)) > 0  # a site with no zone needs no row
-    row_of_group = np.cumsum(served) - 1
-    mine = served[site_group]
-    b.add_rows(row_of_group[site_group[mine]], y[mine], problem.capacity[mine], demand[served], np.inf,
-               int(served.sum()))
 
 
 def _add_side(b: _Builder, side: SideConstraints, y: np.ndarray, x: np.ndarray) -> Milp:
