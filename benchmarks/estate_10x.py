@@ -29,15 +29,17 @@ same seed, scale, generator and scenario, see ``estate.json``):
 Wall seconds cover the whole process; peak RSS is the child's own ``ru_maxrss`` (``os.wait4``). Each
 line the run prints is timestamped (``plan.log`` in the folder), and the seconds between its stage
 lines give the stages' times: demand zones, register, travel times, model (compiling the estate
-model, the greedy start and the checks before the solve), the locality search, the main solve
+model, the greedy start and the checks before the solve), the start search (the greedy start checked
+against every row of the model and, with ``plan.start_search = "localities"``, improved one locality
+at a time), the main solve
 (and reading the solution back), and writing the outputs, maps and report. ``plan_summary.json``
 gives the status, objective, bound, gap, build and solve seconds and the model's size. A record of
 the run goes to ``result.json`` in the folder. Note that ``--time-limit`` is the main solve's safety
 net only: the start search's localities have their own (120 s each), so the whole process may take
 longer than the limit.
 
-**Measured** on this 2-core machine, one HiGHS thread, 2026-12-03, while another developer's solve and
-test run shared the machine (load average 2 to 3), so the seconds are long:
+**Measured** on this 2-core machine, one HiGHS thread, 2026-12-03, at times with other developers' jobs
+on the machine (load average up to 3), so the seconds are long:
 
 - ``--scale 2`` (8,300 assets, 5,771 teams, 1,206 zones; the code of the time, with the locality
   search as the default start search): whole process 722.8 s, peak RSS 2,472 MB. Stages: register
@@ -45,8 +47,24 @@ test run shared the machine (load average 2 to 3), so the seconds are long:
   (HiGHS's root search, stopped by its node limit), writing 14.4 s. Status ``feasible``, NPV £316.8m
   (objective −£317.2m), bound −£324.5m, **gap 2.23%** (target 1%); 113,525 rows, 128,237 columns
   (123,780 integer), 865,251 nonzeros. Start: greedy £194.0m, after the localities £288.2m.
+- ``--scale 5`` (20,750 assets, 14,289 teams, 3,017 zones; greedy start only, the default since
+  152f04b): whole process 754.5 s, peak RSS 9,677 MB. Stages: register 5.4 s, travel times 22.2 s
+  (56.2 million pairs), model 65.7 s, solve 605.3 s, writing, maps and report 53.6 s. Status
+  ``time_limit``: the plan is the greedy start, NPV £536.2m, bound −£860.8m, **gap 37.7%**;
+  287,229 rows, 323,961 columns (314,570 integer), 2,215,894 nonzeros.
+- ``--scale 10`` (41,500 assets, 28,684 teams, 6,041 zones, 225.6 million travel-time pairs, 128.7
+  million of them by car): **killed by the kernel's out-of-memory killer**, twice. First (the code of
+  152f04b) at 311.7 s, peak RSS 20,934 MB, while building the model: ``plan/rules/access.py`` turned
+  the car rows' categorical ids into text (fixed in 95a1bd6). Then (from 95a1bd6) at 1,424.8 s, peak
+  RSS 22,615 MB, while writing: ``privacy.Redaction.access`` turns every site id of the access table
+  into text. Stages of that run: register 10.3 s, travel times 102.0 s, model 79.3 s, solve 1,160.7 s
+  (HiGHS returned 560 s after its 600 s safety limit, having found nothing better than the greedy
+  start: NPV £1,017.7m against a bound of £1,720.3m), writing 70.9 s until the kill.
 
-TEN_TIMES
+  A third run, in a scratch copy of a774e01 with ``privacy.Redaction.access`` and the travel-time
+  engine's ``pd.Categorical([mode] * n)`` turned into code lookups (not committed), built the travel times in
+  55.7 s and the model in 88.9 s, and was ended by a SIGTERM from outside at 588 s, in the solve
+  (peak RSS 13,023 MB so far). docs/plan.md ("Ten-times estate") says where each stage breaks.
 """
 
 from __future__ import annotations
@@ -73,7 +91,7 @@ SCALED_DELIVERY_KEYS = ("fte_moved_per_year", "disposals_per_year", "market_valu
 #: The first words of ``estate plan``'s progress lines that start each stage.
 STAGES = (("demand", "reading demand zones"), ("register", "building the register"),
           ("access", "straight travel times"), ("model", "compiling the estate model"),
-          ("locality_search", "improving the greedy start"), ("solve", "solving:"),
+          ("start_search", ("improving the greedy start", "checking the greedy start")), ("solve", "solving:"),
           ("write", "writing the register, travel times and plan"), ("maps", "drawing the maps"),
           ("report", "writing the report"), ("move", "moving the outputs"), ("printout", "Plan:"))
 
