@@ -296,8 +296,14 @@ class Redaction:
         """The travel-time table without the rows of sensitive sites."""
         if not self.pseudonym:
             return access
-        keep = ~access["site_id"].astype(str).isin(self.pseudonym)
-        out = access[keep.to_numpy()].reset_index(drop=True)
+        ids = access["site_id"]
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # each category tested once, not each row as text
+            sensitive = ids.cat.categories.astype(str).isin(list(self.pseudonym))
+            codes = ids.cat.codes.to_numpy()
+            keep = ~np.where(codes >= 0, sensitive[np.maximum(codes, 0)], False)
+        else:
+            keep = ~ids.astype(str).isin(self.pseudonym).to_numpy()
+        out = access[keep].reset_index(drop=True)
         if isinstance(out["site_id"].dtype, pd.CategoricalDtype):
             out["site_id"] = out["site_id"].cat.remove_unused_categories()
         return out

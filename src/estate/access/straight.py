@@ -73,7 +73,9 @@ def straight_times(origins: pd.DataFrame, sites: pd.DataFrame, speeds_kmh: Mappi
         parts.append(pd.DataFrame({
             "zone_id": _categorical(pairs["i"][keep], zone_labels),
             "site_id": _categorical(pairs["j"][keep], site_labels),
-            "mode": pd.Categorical([mode] * int(keep.sum()), categories=list(speeds_kmh)),
+            # From codes: a list of n mode names would cost seconds and gigabytes at 100 million pairs.
+            "mode": pd.Categorical.from_codes(np.full(int(keep.sum()), list(speeds_kmh).index(mode), np.int8),
+                                              categories=list(speeds_kmh)),
             "minutes": minutes[keep],
         }))
     if not parts:
