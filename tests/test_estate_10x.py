@@ -89,3 +89,13 @@ def test_the_scenario_is_the_built_in_one_at_scale(bench, twice):
     assert scaled.services == base.services
     assert (scaled.plan.max_move_km, scaled.plan.max_nodes) == (base.plan.max_move_km, base.plan.max_nodes)
     assert scaled.finance == base.finance
+
+
+def test_command_line_scales_the_zones(tmp_path):
+    assert sample.main(["--out", str(tmp_path / "assets"), "--scale", "0.1", "--demand-out", str(tmp_path / "demand"),
+                        "--zone-scale", str(SCALE)]) == 0
+    zones = pyogrio.read_dataframe(tmp_path / "demand" / "zones.gpkg", layer="zones")
+    committed = pyogrio.read_info(REPO / "data" / "demand" / "zones.gpkg", layer="zones")["features"]
+    assert len(zones) == pytest.approx(SCALE * committed, rel=0.05)
+    assert zones["population"].sum() == sum(sample.CENSUS_2021_POPULATION.values())
+    assert f"--zone-scale {SCALE:g}" in (tmp_path / "demand" / "README.md").read_text(encoding="utf-8")
