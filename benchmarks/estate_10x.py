@@ -62,9 +62,14 @@ on the machine (load average up to 3), so the seconds are long:
   start: NPV £1,017.7m against a bound of £1,720.3m), writing 70.9 s until the kill.
 
   A third run, in a scratch copy of a774e01 with ``privacy.Redaction.access`` and the travel-time
-  engine's ``pd.Categorical([mode] * n)`` turned into code lookups (not committed), built the travel times in
-  55.7 s and the model in 88.9 s, and was ended by a SIGTERM from outside at 588 s, in the solve
-  (peak RSS 13,023 MB so far). docs/plan.md ("Ten-times estate") says where each stage breaks.
+  engine's ``pd.Categorical([mode] * n)`` turned into code lookups (committed since in 3b2c4df), built
+  the travel times in 55.7 s and the model in 88.9 s, and was ended by a SIGTERM from outside at
+  588 s, in the solve (peak RSS 13,023 MB so far). A fourth run, at 3b2c4df, **completes**: whole
+  process 1,461.6 s, peak RSS 14,899 MB. Stages: register 10.2 s, travel times 51.2 s, model 86.3 s,
+  solve 1,174.8 s (HiGHS again returned about 550 s after its 600 s limit), writing 125.2 s, maps
+  11.0 s. Status ``time_limit``: the plan is the greedy start, NPV £1,017.7m, bound −£1,720.3m,
+  **gap 40.85%**; 575,670 rows, 648,952 columns (633,858 integer), 4,124,118 nonzeros.
+  docs/plan.md ("Ten-times estate") says where each stage broke and what is left.
 """
 
 from __future__ import annotations
