@@ -144,3 +144,19 @@ def test_nearest_minutes_ignores_other_modes():
     access = pd.DataFrame({"zone_id": ["Z1", "Z1"], "site_id": ["A", "A"], "mode": ["car", "walk"],
                            "minutes": [5.0, 50.0]})
     assert nearest_minutes(access, ["Z1"], pd.Index(["A"]), "walk").iloc[0] == 50.0
+
+
+def test_by_id_gives_the_same_per_category_as_per_row():
+    """A categorical id column (the access table's) is looked up once per category, with the same answer
+    as the same ids as text; a missing id gets the value asked for."""
+    from estate.access.metrics import by_id
+
+    lookup = pd.Series([0.0, 1.0, 2.0], index=["a", "b", "c"])
+    of_text = lambda text: lookup.reindex(text).to_numpy(float)  # noqa: E731
+    text = pd.Series(["c", "x", "a", "b"])
+    categorical = pd.Series(pd.Categorical(["c", "x", "a", None], categories=["a", "c", "x"]))
+    np.testing.assert_array_equal(by_id(text, of_text, np.nan), [2.0, np.nan, 0.0, 1.0])
+    np.testing.assert_array_equal(by_id(categorical, of_text, -1.0), [2.0, np.nan, 0.0, -1.0])
+    calls = []
+    by_id(categorical, lambda t: calls.append(len(t)) or np.zeros(len(t)), 0.0)
+    assert calls == [3]  # once, over the three categories

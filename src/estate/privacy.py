@@ -41,6 +41,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from estate.access.metrics import by_id
+
 
 #: What replaces a sensitive site's name, and the stem of its pseudonymous id.
 WITHHELD_NAME = "Sensitive site (withheld)"
@@ -296,14 +298,8 @@ class Redaction:
         """The travel-time table without the rows of sensitive sites."""
         if not self.pseudonym:
             return access
-        ids = access["site_id"]
-        if isinstance(ids.dtype, pd.CategoricalDtype):  # each category tested once, not each row as text
-            sensitive = ids.cat.categories.astype(str).isin(list(self.pseudonym))
-            codes = ids.cat.codes.to_numpy()
-            keep = ~np.where(codes >= 0, sensitive[np.maximum(codes, 0)], False)
-        else:
-            keep = ~ids.astype(str).isin(self.pseudonym).to_numpy()
-        out = access[keep].reset_index(drop=True)
+        sensitive = by_id(access["site_id"], lambda text: np.isin(text, list(self.pseudonym)), False)
+        out = access[~sensitive.astype(bool)].reset_index(drop=True)
         if isinstance(out["site_id"].dtype, pd.CategoricalDtype):
             out["site_id"] = out["site_id"].cat.remove_unused_categories()
         return out

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,3 +122,15 @@ def accessibility(access: pd.DataFrame, zones: pd.DataFrame, assets: pd.DataFram
     columns = ["zone_id", "service", "mode", "minutes", "within"]
     zone_service = pd.concat(per_zone, ignore_index=True) if per_zone else pd.DataFrame(columns=columns)
     return Accessibility(zone_service=zone_service, summary=pd.DataFrame(summary))
+
+
+def by_id(ids: pd.Series, of_ids: Callable[[np.ndarray], np.ndarray], missing) -> np.ndarray:
+    """``of_ids`` (a function of an array of ids as text) for each row's id. For a categorical column,
+    as the access table's ``zone_id`` and ``site_id`` are, it is evaluated once per category, not once
+    per row: at a hundred million rows, turning every id into text costs gigabytes. A missing id in a
+    categorical column gets ``missing``."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        per_category = np.asarray(of_ids(ids.cat.categories.astype(str).to_numpy()))
+        codes = ids.cat.codes.to_numpy()
+        return np.where(codes >= 0, per_category[np.maximum(codes, 0)], missing)
+    return np.asarray(of_ids(ids.astype(str).to_numpy()))

@@ -202,7 +202,7 @@ def decompose(milp: Milp, batch_columns: int | None = None, no_split_share: floa
                                col_lower=milp.col_lower[cols], col_upper=milp.col_upper[cols],
                                integer=milp.integer[cols]),
                           cols, rows, int(blocks_in_part[k])))
-    parts.sort(key=lambda part: (len(part.columns), part.columns[0]))  # the time limit falls on the largest
+    parts.sort(key=lambda part: (len(part.columns), part.columns[0]))  # smallest first
     return Decomposition(parts, fixed, fixed_values, constant, n_blocks, n_cols)
 
 

@@ -364,16 +364,14 @@ def _run_parts(milp: formulate.Milp, time_limit: float | None, gap: float, start
     t0 = time.perf_counter()
     dec = decompose(milp)
     analysis_seconds = time.perf_counter() - t0
-    record = {"blocks": dec.blocks, "split": dec.split, "analysis_seconds": round(analysis_seconds, 4)}
-    if dec.split and gap > 0:
-        dec.parts, dec.reason = [], (f"{len(dec.parts)} parts, solved whole: the requested gap ({gap:g}) is above 0, "
-                                     "and parts stopped at their own gap do not add up to the whole's")
-        record["split"] = False
-    if not dec.split:
+    whole_reason = dec.reason or (f"{len(dec.parts)} parts, solved whole: the requested gap ({gap:g}) is above 0, "
+                                  "and parts stopped at their own gap do not add up to the whole's" if gap > 0 else "")
+    record = {"blocks": dec.blocks, "split": not whole_reason, "analysis_seconds": round(analysis_seconds, 4)}
+    if whole_reason:
         run = _run_highs(milp, None if time_limit is None else max(time_limit - analysis_seconds, 0.0), gap, start,
                          max_nodes=max_nodes, progress=progress, options=options)
         run.seconds += analysis_seconds
-        run.parts = {**record, "reason": dec.reason}
+        run.parts = {**record, "reason": whole_reason}
         return run
     deadline = None if time_limit is None else t0 + time_limit
     n = len(dec.parts)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.access.metrics import Accessibility
+from estate.access.metrics import Accessibility, by_id
 from estate.locate.problem import CLOSED, EXTRA, FREE, OPEN, X, Y, SideConstraints
 from estate.plan.model import Model, flag
 from estate.scenario import Scenario, Service
@@ -48,13 +48,8 @@ def rule_text(service: Service, required: float) -> str:
 
 
 def _positions(ids: pd.Series, position: pd.Series) -> np.ndarray:
-    """Each id's position in ``position`` (an id → position Series), NaN where it has none. A categorical
-    column (as the access table's are) is looked up once per category, not once per row as text."""
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        by_category = position.reindex(ids.cat.categories.astype(str)).to_numpy(float)
-        codes = ids.cat.codes.to_numpy()
-        return np.where(codes >= 0, by_category[np.maximum(codes, 0)], np.nan)
-    return position.reindex(ids.astype(str).to_numpy()).to_numpy(float)
+    """Each id's position in ``position`` (an id → position Series), NaN where it has none."""
+    return by_id(ids, lambda text: position.reindex(text).to_numpy(float), np.nan)
 
 
 def add(model: Model, side: SideConstraints, assets: pd.DataFrame, access: pd.DataFrame, zones: pd.DataFrame,
