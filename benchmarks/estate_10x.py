@@ -211,7 +211,7 @@ def run_plan(folder: Path, scenario: Path, kill_after: float | None = None, echo
         killed.set()
     result = {"command": " ".join(cmd), "wall_s": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
               "returncode": proc.returncode, "killed_after_s": kill_after if timed_out else None,
-              "stages_s": stage_seconds(lines, wall), "last_stage": _last_stage(lines)}
+              "stages_s": stage_seconds(lines, wall), "last_stage": (_marks(lines) or [(0.0, None)])[-1][1]}
     summary = out / "plan_summary.json"
     if proc.returncode == 0 and summary.exists():
         s = json.loads(summary.read_text(encoding="utf-8"))
@@ -230,27 +230,23 @@ def run_plan(folder: Path, scenario: Path, kill_after: float | None = None, echo
     return result
 
 
-def stage_seconds(lines: list[tuple[float, str]], wall: float) -> dict:
-    """Seconds from each stage's first progress line to the next stage's (the last to the end)."""
+def _marks(lines: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """``(seconds, stage)`` of each stage's first progress line, in time order."""
     marks = []
     for name, words in STAGES:
         at = next((t for t, text in lines if text.lstrip(" ·").startswith(words)), None)
         if at is not None:
             marks.append((at, name))
-    marks.sort()
+    return sorted(marks)
+
+
+def stage_seconds(lines: list[tuple[float, str]], wall: float) -> dict:
+    """Seconds from each stage's first progress line to the next stage's (the last to the end)."""
+    marks = _marks(lines)
     ends = [t for t, _ in marks[1:]] + [wall]
     out = {"startup": round(marks[0][0], 1) if marks else round(wall, 1)}
     out.update({name: round(end - at, 1) for (at, name), end in zip(marks, ends)})
     return out
-
-
-def _last_stage(lines: list[tuple[float, str]]) -> str | None:
-    last = None
-    for _, text in lines:
-        for name, words in STAGES:
-            if text.lstrip(" ·").startswith(words):
-                last = name
-    return last
 
 
 def main() -> int:
