@@ -40,8 +40,10 @@ CIRCUITY, SPEED_KMH, CUTOFF_MINUTES = 1.3, 28.0, 30.0
 def generate(folder: Path, regions: int, zones_per_region: int = ZONES, sites_per_region: int = SITES) -> dict:
     """Write ``sites.csv``, ``demand.csv`` and ``costs.csv`` for ``regions`` regions into ``folder``."""
     import numpy as np
-    import pandas as pd
     from scipy.spatial import cKDTree
+
+    from estate.locate.contract import write_problem
+    from estate.locate.problem import LocationProblem
 
     rng = np.random.default_rng(SEED)
     radius_m = CUTOFF_MINUTES / 60.0 * SPEED_KMH / CIRCUITY * 1000.0
@@ -70,13 +72,10 @@ def generate(folder: Path, regions: int, zones_per_region: int = ZONES, sites_pe
     zone, site, minutes = zone[order], site[order], minutes[order]
     zone_ids = np.array([f"Z{i:06d}" for i in range(len(zones))], dtype=object)
     site_ids = np.array([f"S{i:05d}" for i in range(len(sites))], dtype=object)
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"site_id": site_ids, "fixed_cost": rng.integers(50, 501, len(sites)), "capacity": "",
-                  "status": "free"}).to_csv(folder / "sites.csv", index=False)
-    pd.DataFrame({"zone_id": zone_ids, "weight": np.maximum(1, rng.poisson(1_600, len(zones)))}).to_csv(
-        folder / "demand.csv", index=False)
-    pd.DataFrame({"zone_id": zone_ids[zone], "site_id": site_ids[site], "cost": minutes}).to_csv(
-        folder / "costs.csv", index=False)
+    fixed_cost = rng.integers(50, 501, len(sites))
+    weight = np.maximum(1, rng.poisson(1_600, len(zones)))
+    write_problem(LocationProblem.from_arrays(fixed_cost, weight, zone, site, minutes, site_ids=site_ids,
+                                              zone_ids=zone_ids), folder)
     info = {"seed": SEED, "regions": regions, "zones_per_region": zones_per_region,
             "sites_per_region": sites_per_region, "zones": int(len(zones)), "sites": int(len(sites)),
             "pairs": int(len(zone)), "cutoff_minutes": CUTOFF_MINUTES}

@@ -53,8 +53,6 @@ import statistics
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -63,6 +61,7 @@ sys.path.insert(0, str(HERE))
 from locate import FAMILIES, finish, fmt, matches, rows_writer, select_instances  # noqa: E402
 from setcover_england import timed  # noqa: E402
 
+from estate.locate.contract import write_problem  # noqa: E402
 from estate.locate.instances import Instance, family_files, load_family  # noqa: E402
 
 REPO = HERE.parent
@@ -77,30 +76,11 @@ def estate_exe() -> Path:
     return Path(sys.executable).with_name("estate")
 
 
-def _text(values: np.ndarray) -> np.ndarray | pd.Series:
-    """Numbers for a CSV column: whole numbers as integers, others as floats (pandas writes the
-    shortest text that reads back to the same float), infinite ones as blank."""
-    values = np.asarray(values, dtype=float)
-    finite = np.isfinite(values)
-    if finite.all() and (values == np.round(values)).all() and (np.abs(values) < 2 ** 53).all():
-        return values.astype(np.int64)
-    if finite.all():
-        return values
-    return pd.Series([repr(float(v)) if ok else "" for v, ok in zip(values, finite)], dtype=object)
-
-
 def write_contract(inst: Instance, folder: Path, source: Path) -> dict:
     """Write ``inst`` as ``sites.csv``, ``demand.csv`` and ``costs.csv`` in ``folder``, then
     ``instance.json``; return the content of ``instance.json``."""
     pr = inst.problem
-    if (pr.status != 0).any() or pr.side is not None:  # the readers make every site free, no side rows
-        raise ValueError(f"{inst.name}: only free sites and no side constraints can be written")
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"site_id": pr.site_ids, "fixed_cost": _text(pr.fixed_cost), "capacity": _text(pr.capacity),
-                  "status": "free"}).to_csv(folder / "sites.csv", index=False)
-    pd.DataFrame({"zone_id": pr.zone_ids, "weight": _text(pr.weight)}).to_csv(folder / "demand.csv", index=False)
-    pd.DataFrame({"zone_id": pr.zone_ids[pr.pair_zone], "site_id": pr.site_ids[pr.pair_site],
-                  "cost": _text(pr.pair_cost)}).to_csv(folder / "costs.csv", index=False)
+    write_problem(pr, folder)
     info = {"format": CACHE_FORMAT, "family": inst.family, "name": inst.name, "source": str(source),
             "source_bytes": source.stat().st_size, "n": pr.n_zones, "m": pr.n_sites,
             "pairs": int(len(pr.pair_cost)), "objective": inst.objective, "p": inst.p,

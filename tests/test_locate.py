@@ -352,3 +352,25 @@ def test_a_highs_run_by_another_library_first_does_not_stop_the_engine():
                                          capacity=np.array([1.0, 1.0]), weight=np.ones(2))
     sol = solve(p, "min-cost", single_source=True)
     assert sol.status == "optimal" and sol.objective == pytest.approx(12.0)
+
+
+def test_write_problem_is_read_back_exactly(tmp_path):
+    """The contract's writer and reader agree: statuses, unlimited and fractional capacities, fractional
+    costs; a problem with side constraints is refused (the contract has no place for them)."""
+    from estate.locate.contract import write_problem
+    from estate.locate.problem import CLOSED, OPEN, SideConstraints
+
+    problem = LocationProblem.from_arrays(
+        np.array([3.0, 0.5, 7.0]), np.array([1.0, 2.5]), np.array([0, 0, 1]), np.array([0, 2, 1]),
+        np.array([1.25, 0.1, 3.0]), capacity=np.array([np.inf, 2.5, 4.0]), status=np.array([0, OPEN, CLOSED]),
+        site_ids=np.array(["a", "b", "c"], dtype=object), zone_ids=np.array(["z1", "z2"], dtype=object))
+    write_problem(problem, tmp_path)
+    back = read_problem(tmp_path / "sites.csv", tmp_path / "demand.csv", tmp_path / "costs.csv")
+    for name in ("site_ids", "zone_ids", "fixed_cost", "capacity", "status", "weight", "pair_zone", "pair_site",
+                 "pair_cost"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(problem, name))
+    assert (tmp_path / "sites.csv").read_text().splitlines()[1:] == ["a,3.0,,free", "b,0.5,2.5,open",
+                                                                     "c,7.0,4.0,closed"]
+    problem.side = SideConstraints()
+    with pytest.raises(ProblemError, match="side constraints"):
+        write_problem(problem, tmp_path / "again")

@@ -13,6 +13,8 @@ Outputs
 ``open_sites.csv`` (``site_id``), ``assignments.csv`` (``zone_id, site_id, share``)
 and ``summary.json`` (objective, bound, gap, status, solver, build_seconds,
 solve_seconds, open_sites, and an explanation when infeasible).
+
+:func:`write_problem` writes a problem in the input contract (for benchmarks and tests).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pandas as pd
 
 from estate._errors import SourceError, SourceErrors
 from estate._io import require_file, write_csv
-from estate.locate.problem import STATUS_CODES, LocationProblem
+from estate.locate.problem import STATUS_CODES, LocationProblem, ProblemError
 from estate.locate.solve import Solution
 
 _SHOW = 10
@@ -174,6 +176,36 @@ def read_problem(sites_csv: str | Path, demand_csv: str | Path, costs_csv: str |
         fixed.to_numpy(float), weight.to_numpy(float), pair_zone, pair_site, pair_cost,
         capacity=capacity.to_numpy(float), status=status.map(STATUS_CODES).to_numpy(),
         site_ids=sites["site_id"].to_numpy(), zone_ids=demand["zone_id"].to_numpy())
+
+
+def _csv_numbers(values: np.ndarray) -> np.ndarray | pd.Series:
+    """Numbers for a CSV column: whole numbers as integers, others as floats (pandas writes the
+    shortest text that reads back to the same float), infinite ones blank."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.all() and (values == np.round(values)).all() and (np.abs(values) < 2 ** 53).all():
+        return values.astype(np.int64)
+    if finite.all():
+        return values
+    return pd.Series([repr(float(v)) if ok else "" for v, ok in zip(values, finite)], dtype=object)
+
+
+def write_problem(problem: LocationProblem, folder: str | Path) -> None:
+    """Write ``problem`` as the contract's ``sites.csv``, ``demand.csv`` and ``costs.csv`` in ``folder``,
+    so that :func:`read_problem` reads it back exactly (an unlimited capacity is blank). A problem with
+    side constraints cannot be written: the contract has no place for them."""
+    if problem.side is not None:
+        raise ProblemError("a problem with side constraints cannot be written in the CSV contract")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    status_text = {code: text for text, code in STATUS_CODES.items()}
+    pd.DataFrame({"site_id": problem.site_ids, "fixed_cost": _csv_numbers(problem.fixed_cost),
+                  "capacity": _csv_numbers(problem.capacity),
+                  "status": [status_text[int(v)] for v in problem.status]}).to_csv(folder / "sites.csv", index=False)
+    pd.DataFrame({"zone_id": problem.zone_ids, "weight": _csv_numbers(problem.weight)}).to_csv(
+        folder / "demand.csv", index=False)
+    pd.DataFrame({"zone_id": problem.zone_ids[problem.pair_zone], "site_id": problem.site_ids[problem.pair_site],
+                  "cost": _csv_numbers(problem.pair_cost)}).to_csv(folder / "costs.csv", index=False)
 
 
 def summary_of(solution: Solution) -> dict:
