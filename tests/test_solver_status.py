@@ -274,3 +274,18 @@ def test_progress_is_reported_and_no_solver_banner_reaches_standard_output(monke
     assert bound is None or bound <= sol.objective + 1e-6
     out = capfd.readouterr().out
     assert "HiGHS" not in out and "Copyright" not in out
+
+
+@pytest.mark.parametrize("max_nodes, restart", [(1, False), (None, True), (50, True)])
+def test_a_root_search_only_runs_without_highs_restart(monkeypatch, max_nodes, restart):
+    """With a node limit of 1 (the root search, as the built-in plan solves), HiGHS's restart only repeats
+    the root's cut loop, so it is off; any longer search keeps HiGHS's default. The answer is the same
+    either way: the 3 × 3 problem's optimum, every zone at its own site, 3."""
+    import estate.locate.solve as solve_module
+
+    made = []
+    real = solve_module._quiet_highs
+    monkeypatch.setattr(solve_module, "_quiet_highs", lambda: made.append(real()) or made[-1])
+    solution = solve(three_by_three(capacity=[1.0, 1.0, 1.0]), "min-cost", single_source=True, max_nodes=max_nodes)
+    assert solution.objective == pytest.approx(3.0)
+    assert [h.getOptionValue("mip_allow_restart")[1] for h in made] == [restart]
