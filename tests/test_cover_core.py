@@ -32,7 +32,9 @@ def test_whole_bound_by_hand():
     reduced = np.array([1.0, 5.0])
     assert cover_core.whole_bound(10.0, 8.0, reduced, np.array([False, True])) == 10.0
     assert cover_core.whole_bound(10.0, 8.0, reduced, np.array([True, False])) == 9.0
-    assert cover_core.whole_bound(None, 8.0, reduced, np.array([True, False])) is None
+    # Never below the LP bound, which holds whatever the restricted solve proved.
+    assert cover_core.whole_bound(None, 8.0, reduced, np.array([True, False])) == 8.0
+    assert cover_core.whole_bound(7.0, 8.0, reduced, np.array([False, True])) == 8.0
 
 
 def _through_the_core(monkeypatch, core_columns: int, reduce_first: bool) -> None:
@@ -49,7 +51,7 @@ def test_core_path_matches_brute_force(monkeypatch, reduce_first):
     _through_the_core(monkeypatch, core_columns=2, reduce_first=reduce_first)
     rng = np.random.default_rng(11)
     subsets = ((np.arange(2 ** 12)[:, None] >> np.arange(12)) & 1).astype(bool)
-    fixed_total = dominated_total = cored = 0
+    fixed_total = dominated_total = cored = above = 0
     for trial in range(8):
         n, m = 14, 12
         costs = np.where(rng.random((n, m)) < 0.3, 1.0, np.inf)
@@ -75,9 +77,10 @@ def test_core_path_matches_brute_force(monkeypatch, reduce_first):
             continue
         cored += 1
         assert core["lp_bound"] <= best + 1e-6 and core["core_objective"] >= best - 1e-6
+        above += core["core_objective"] > best  # the core missed the optimum: fixing had to keep it
         fixed_total += core["fixed_by_reduced_cost"]
         dominated_total += core["columns_dominated"]
-    assert cored >= 3 and fixed_total > 0  # the core path and its fixing were exercised
+    assert cored >= 3 and fixed_total > 0 and above > 0  # the core path and its fixing were exercised
     if not reduce_first:
         assert dominated_total > 0
 
@@ -107,3 +110,35 @@ def test_geographic_cover_through_the_core_equals_the_whole_model(monkeypatch):
     assert core["fixed_by_reduced_cost"] > 150
     covered = (distance[:, cored.open_sites] <= 8.0).any(axis=1)
     assert covered.all()
+
+
+def test_the_core_prices_its_cover_from_the_cover_itself(monkeypatch):
+    # HiGHS 1.16, given a start with presolve on, reported this core's cover at 21 (its "reduced
+    # space"), below the LP bound of 34: fixing from that figure closed every other site and lost the
+    # optimum. The optimum, by hand over the 6 zones: sites 3 and 8 with the forced site 5, 17 + 12 + 5.
+    _through_the_core(monkeypatch, core_columns=3, reduce_first=False)
+    covers = np.array([[0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1],
+                       [0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1],
+                       [1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1],
+                       [0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0],
+                       [1, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1],
+                       [1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1]], bool)
+    fixed = np.array([19.0, 24.0, 14.0, 17.0, 14.0, 5.0, 16.0, 16.0, 12.0, 19.0, 15.0])
+    problem = LocationProblem.from_cost_matrix(np.where(covers, 1.0, np.inf), fixed_cost=fixed)
+    problem.status[5] = OPEN
+    result = solve(problem, "cover", max_cost=5.0)
+    assert result.status == "optimal" and result.objective == 34.0 and result.gap == 0.0
+    assert sorted(result.open_sites) == [3, 5, 8]
+    core = result.stats["cover_core"]
+    assert core["core_objective"] is None or core["core_objective"] >= core["lp_bound"] - 1e-6
+
+
+def test_zones_all_covered_by_forced_sites_are_optimal_through_the_core(monkeypatch):
+    # Site 0 is forced open and covers every zone: nothing else is worth opening, proven.
+    _through_the_core(monkeypatch, core_columns=2, reduce_first=False)
+    problem = LocationProblem.from_cost_matrix(np.ones((3, 4)), fixed_cost=np.array([5.0, 1.0, 2.0, 3.0]))
+    problem.status[0] = OPEN
+    result = solve(problem, "cover", max_cost=5.0)
+    assert result.status == "optimal" and result.objective == 5.0 and result.gap == 0.0
+    assert list(result.open_sites) == [0]
+    assert result.stats["cover_core"]["restricted_rows"] == 0

@@ -60,9 +60,11 @@ def free_columns(milp: Milp) -> np.ndarray:
 
 
 def core_columns(lp_values: np.ndarray, reduced_costs: np.ndarray, free: np.ndarray,
-                 incumbent: np.ndarray | None, size: int = CORE_COLUMNS) -> np.ndarray:
-    """Boolean mask of the core: free columns the LP uses, the ``size`` free columns of least reduced
-    cost (ties by position), and the incumbent's (a 0/1 vector over all columns, or None)."""
+                 incumbent: np.ndarray | None, size: int | None = None) -> np.ndarray:
+    """Boolean mask of the core: free columns the LP uses, the ``size`` (default :data:`CORE_COLUMNS`)
+    free columns of least reduced cost (ties by position), and the incumbent's (a 0/1 vector over all
+    columns, or None)."""
+    size = CORE_COLUMNS if size is None else size
     core = free & (lp_values > 1e-9)
     order = np.flatnonzero(free)[np.argsort(reduced_costs[free], kind="stable")]
     core[order[:size]] = True
@@ -81,14 +83,14 @@ def fixed_by_reduced_cost(reduced_costs: np.ndarray, lp_bound: float, upper_boun
 
 
 def whole_bound(restricted_bound: float | None, lp_bound: float, reduced_costs: np.ndarray,
-                fixed: np.ndarray) -> float | None:
+                fixed: np.ndarray) -> float:
     """A lower bound on the whole model: the restricted model's bound, or less when a cover using a
-    column fixed by reduced cost (which costs at least ``lp_bound + d_j``) could be cheaper."""
+    column fixed by reduced cost (which costs at least ``lp_bound + d_j``) could be cheaper; never
+    less than the LP bound, which holds whatever the restricted solve proved (or None: nothing)."""
     if restricted_bound is None:
-        return None
-    if not fixed.any():
-        return restricted_bound
-    return float(min(restricted_bound, lp_bound + reduced_costs[fixed].min()))
+        return float(lp_bound)
+    outside = lp_bound + reduced_costs[fixed].min() if fixed.any() else np.inf
+    return float(max(lp_bound, min(restricted_bound, outside)))
 
 
 def superset_rows(A: sp.csr_matrix, cost: np.ndarray | None = None) -> np.ndarray:
@@ -140,10 +142,12 @@ def superset_rows(A: sp.csr_matrix, cost: np.ndarray | None = None) -> np.ndarra
 @dataclass
 class Dominance:
     """What :func:`dominated` found: ``rows`` kept (mask over the rows), ``columns`` closed (mask
-    over the columns), and how many of each."""
+    over the columns), and how many rows were covered by forced-open columns, how many were dominated
+    and how many columns were closed."""
 
     rows: np.ndarray
     columns: np.ndarray
+    rows_covered: int
     rows_dropped: int
     columns_dropped: int
 
@@ -164,7 +168,7 @@ def dominated(milp: Milp, open_columns: np.ndarray, keep: np.ndarray) -> Dominan
     col_drop = superset_rows(sub.T.tocsr(), cost=milp.c[cols]) & ~keep[cols]
     columns = np.zeros(len(milp.c), bool)
     columns[cols[col_drop]] = True
-    return Dominance(rows, columns, int(covered.sum() + row_drop.sum()), int(col_drop.sum()))
+    return Dominance(rows, columns, int(covered.sum()), int(row_drop.sum()), int(col_drop.sum()))
 
 
 def uncovered_rows(milp: Milp) -> np.ndarray:

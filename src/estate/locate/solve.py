@@ -213,7 +213,7 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
             options["mip_heuristic_run_feasibility_jump"] = False
     build = time.perf_counter() - started
     core_stats = None
-    if (objective == "cover" and solver == "highs" and cover_core.is_cover(milp)
+    if (objective == "cover" and solver == "highs" and _has_highs() and cover_core.is_cover(milp)
             and cover_core.free_columns(milp).sum() >= cover_core.CORE_MIN_COLUMNS):
         run, core_stats = _run_cover_core(milp, time_limit, gap, values, progress, max_nodes, options, split)
     else:
@@ -232,6 +232,14 @@ def solve(problem: LocationProblem, objective: str, *, p: int | None = None, max
     return solution
 
 
+def _has_highs() -> bool:
+    try:
+        import highspy  # noqa: F401
+    except ImportError:  # pragma: no cover - highspy is a declared dependency
+        return False
+    return True
+
+
 def _remaining(time_limit: float | None, started: float) -> float | None:
     return None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - started))
 
@@ -242,40 +250,50 @@ def _run_cover_core(milp: formulate.Milp, time_limit: float | None, gap: float, 
     """A large set cover through :mod:`estate.locate.cover_core`: the LP, a cover on the core, reduced-cost
     fixing and dominance, then the restricted model from the best cover. Returns the run over the whole
     model's columns (its bound the whole's, :func:`cover_core.whole_bound`) and what each step did and
-    took (``stats["cover_core"]``). When the LP gives no reduced costs, the model is solved whole."""
+    took (``stats["cover_core"]``). When the LP gives no reduced costs, or no cover is found, the model
+    is solved whole."""
     started = time.perf_counter()
     stats: dict = {}
     free = cover_core.free_columns(milp)
+
+    def whole(note: str, values: np.ndarray | None) -> tuple[_Run, dict]:
+        stats["note"] = note
+        return _run(milp, _remaining(time_limit, started), gap, "highs", start=values, progress=progress,
+                    max_nodes=max_nodes, options=options, split=split), stats
+
+    def cost(values: np.ndarray) -> float:  # from the values: HiGHS's reported objective can differ
+        return float(milp.c @ values + milp.offset)  # from its values after a start (HiGHS 1.16)
+
     lp = _run_highs(replace(milp, integer=np.zeros_like(milp.integer)), time_limit, 0.0, None,
                     options={"solver": "simplex"})
     stats["lp_seconds"] = round(lp.seconds, 4)
     if lp.status != "optimal" or lp.reduced_costs is None:
-        stats["note"] = f"the LP relaxation ended {lp.status}; the model was solved whole"
-        run = _run(milp, _remaining(time_limit, started), gap, "highs", start=start, progress=progress,
-                   max_nodes=max_nodes, options=options, split=split)
-        return run, stats
+        return whole(f"the LP relaxation ended {lp.status}; the model was solved whole", start)
     lp_bound, reduced = float(lp.objective), lp.reduced_costs
     stats["lp_bound"] = lp_bound
     if progress is not None:
         progress(None, lp_bound, None, time.perf_counter() - started)
     incumbent = None if start is None else (np.asarray(start) > 0.5).astype(float)
-    best = np.inf if incumbent is None else float(milp.c @ incumbent + milp.offset)
+    best = np.inf if incumbent is None else cost(incumbent)
     stats["start_objective"] = None if incumbent is None else best
     core = cover_core.core_columns(lp.values, reduced, free, incumbent)
-    rows = cover_core.uncovered_rows(milp)
-    core_milp = cover_core.restrict(milp, rows, core)
+    core_milp = cover_core.restrict(milp, cover_core.uncovered_rows(milp), core)
     core_start = None if incumbent is None else incumbent[core_milp.info["columns"]]
-    core_run = _run_highs(core_milp, _remaining(time_limit, started), 0.0, core_start,
-                          max_nodes=cover_core.CORE_NODES, options=options)
+    core_nodes = cover_core.CORE_NODES if max_nodes is None else min(cover_core.CORE_NODES, max_nodes)
+    core_run = _run_highs(core_milp, _remaining(time_limit, started), 0.0, core_start, max_nodes=core_nodes,
+                          options=options)
+    core_value = None
+    if core_run.values is not None:
+        core_values = cover_core.expand(milp, core_milp, core_run.values)
+        core_value = cost(core_values)
+        if core_value < best - 1e-9:
+            incumbent, best = core_values, core_value
     stats.update(core_columns=int(core.sum()), core_seconds=round(core_run.seconds, 4),
-                 core_objective=core_run.objective, core_status=core_run.status)
-    if core_run.values is not None and core_run.objective is not None and core_run.objective < best - 1e-9:
-        incumbent, best = cover_core.expand(milp, core_milp, core_run.values), float(core_run.objective)
+                 core_objective=core_value, core_status=core_run.status)
     if incumbent is None:
-        stats["note"] = "no cover was found on the core; the model was solved whole"
-        run = _run(milp, _remaining(time_limit, started), gap, "highs", start=None, progress=progress,
-                   max_nodes=max_nodes, options=options, split=split)
-        return run, stats
+        return whole("no cover was found on the core; the model was solved whole", None)
+    if best < lp_bound - 1e-6 * max(1.0, abs(lp_bound)):  # a cover below the LP bound: a solver fault
+        return whole("the core's cover cost less than the LP bound; the model was solved whole", incumbent)
     if progress is not None:
         progress(best, lp_bound, _gap(best, lp_bound, "feasible"), time.perf_counter() - started)
     keep = incumbent > 0.5
@@ -284,19 +302,29 @@ def _run_cover_core(milp: formulate.Milp, time_limit: float | None, gap: float, 
     dominance = cover_core.dominated(milp, free & ~fixed, keep)
     final_columns = free & ~fixed & ~dominance.columns
     final = cover_core.restrict(milp, dominance.rows, final_columns)
-    stats.update(fixed_by_reduced_cost=int(fixed.sum()), rows_dropped=dominance.rows_dropped,
-                 columns_dominated=dominance.columns_dropped, restricted_rows=int(final.A.shape[0]),
-                 restricted_columns=int(final.A.shape[1]), reduction_seconds=round(time.perf_counter() - reducing, 4))
+    stats.update(fixed_by_reduced_cost=int(fixed.sum()), rows_covered_by_forced=dominance.rows_covered,
+                 rows_dominated=dominance.rows_dropped, columns_dominated=dominance.columns_dropped,
+                 restricted_rows=int(final.A.shape[0]), restricted_columns=int(final.A.shape[1]),
+                 reduction_seconds=round(time.perf_counter() - reducing, 4))
+    if final.A.shape[0] == 0:  # every zone is covered by the sites forced open: they are the optimum
+        values = cover_core.expand(milp, final, np.zeros(final.A.shape[1]))
+        value = cost(values)
+        return _Run("optimal", values, value, value, time.perf_counter() - started, "highs"), stats
+    before = time.perf_counter() - started
+    shifted = None if progress is None else (lambda o, b, g, t: progress(o, b, g, before + t))
     # HiGHS's presolve finds little more in the restricted model, and its restarts then re-run the root
     # cut loop: 62.0 s with presolve, 40.2 s without, on the England-sized cover (docs/locate.md).
     run = _run(final, _remaining(time_limit, started), gap, "highs", start=incumbent[final.info["columns"]],
-               progress=progress, max_nodes=max_nodes, options={**options, "presolve": "off"}, split=split)
+               progress=shifted, max_nodes=max_nodes, options={**options, "presolve": "off"}, split=split)
     stats["restricted_seconds"] = round(run.seconds, 4)
-    values = incumbent if run.values is None else cover_core.expand(milp, final, run.values)
-    objective = float(milp.c @ values + milp.offset)
-    bound = cover_core.whole_bound(run.bound, lp_bound, reduced, fixed)
-    status = run.status if run.values is not None or run.status != "stopped" else "feasible"
-    return replace(run, status=status, values=values, objective=objective, bound=bound,
+    values = incumbent
+    if run.values is not None:
+        solved = cover_core.expand(milp, final, run.values)
+        if cost(solved) <= best + 1e-9:
+            values = solved
+    bound = min(cover_core.whole_bound(run.bound, lp_bound, reduced, fixed), cost(values))
+    status = run.status if run.status in ("optimal", "feasible", "time_limit") else "feasible"
+    return replace(run, status=status, values=values, objective=cost(values), bound=bound,
                    seconds=time.perf_counter() - started), stats
 
 
