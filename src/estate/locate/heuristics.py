@@ -251,64 +251,45 @@ def reduce_cover(problem: LocationProblem, max_cost: float) -> tuple[np.ndarray,
     2. A zone whose covering sites include all of another zone's is implied: dropped.
     3. A site covering a subset of another's zones at no lower cost is dropped (closed),
        and so is a site covering no zone still to cover.
-    Zones covered by a forced-open site are dropped too.
+    Zones covered by a forced-open site are dropped too. Steps 2 and 3 are
+    :func:`estate.locate.cover_core.superset_rows`, the dominance the large covers' core uses.
 
     Returns ``(forced_open, kept_zones, kept_sites, counts)`` as boolean masks over
-    sites, zones and sites, and the number of each reduction.
+    sites, zones and sites, and the number of each reduction: ``forced_open`` sites,
+    ``zones_dropped`` (the zones other than the one that forced each site) and ``sites_dropped``.
     """
-    fixed = problem.fixed_cost if problem.fixed_cost.any() else np.ones(problem.n_sites)
+    from estate.locate.cover_core import superset_rows
+
+    n, m = problem.n_zones, problem.n_sites
+    fixed = problem.fixed_cost if problem.fixed_cost.any() else np.ones(m)
     usable = problem.status != CLOSED
     ok = (problem.pair_cost <= max_cost) & usable[problem.pair_site]
-    covers = [set() for _ in range(problem.n_zones)]
-    for z, s in zip(problem.pair_zone[ok], problem.pair_site[ok]):
-        covers[z].add(int(s))
+    A = sp.csr_matrix((np.ones(int(ok.sum()), np.int32), (problem.pair_zone[ok], problem.pair_site[ok])),
+                      shape=(n, m))
     forced = problem.status == OPEN
-    zones = np.ones(problem.n_zones, bool)
+    zones = np.ones(n, bool)
     sites = usable.copy()
-    counts = {"forced_open": 0, "zones_dropped": 0, "sites_dropped": 0}
-    changed = True
-    while changed:
-        changed = False
-        for z in np.flatnonzero(zones):
-            live = covers[z] & set(np.flatnonzero(sites))
-            covers[z] = live
-            if live & set(np.flatnonzero(forced)):
-                zones[z] = False
-                counts["zones_dropped"] += 1
-                changed = True
-            elif len(live) == 1:
-                (s,) = live
-                forced[s] = True
-                counts["forced_open"] += 1
-                zones[z] = False
-                changed = True
+    newly_forced = 0
+    state = None
+    while state != (state := (int(zones.sum()), int(sites.sum()), int(forced.sum()))):
+        zones &= ~(A @ forced.astype(np.int32) > 0)
+        single = np.flatnonzero(zones & (A @ sites.astype(np.int32) == 1))
+        if len(single):  # each such zone's one live site is forced open
+            live = sp.csr_matrix(A[single].multiply(sites.astype(np.int32)[None, :]))
+            live.eliminate_zeros()
+            found = np.unique(live.indices)
+            newly_forced += int((~forced[found]).sum())
+            forced[found] = True
+            zones[single] = False
+            continue
         alive = np.flatnonzero(zones)
-        by_size = sorted(alive, key=lambda z: len(covers[z]))
-        for i, a in enumerate(by_size):
-            if not zones[a]:
-                continue
-            for b in by_size[i + 1:]:
-                if zones[b] and covers[a] <= covers[b]:
-                    zones[b] = False
-                    counts["zones_dropped"] += 1
-                    changed = True
-        covered_by = {s: set() for s in np.flatnonzero(sites & ~forced)}
-        for z in np.flatnonzero(zones):
-            for s in covers[z]:
-                if s in covered_by:
-                    covered_by[s].add(z)
-        for s in [s for s, zs in covered_by.items() if not zs]:
-            sites[s] = False  # covers nothing still uncovered
-            counts["sites_dropped"] += 1
-            del covered_by[s]
-        candidates = sorted(covered_by, key=lambda s: (len(covered_by[s]), -fixed[s]))
-        for i, s1 in enumerate(candidates):
-            for s2 in candidates[i + 1:]:
-                if sites[s2] and covered_by[s1] <= covered_by[s2] and fixed[s1] >= fixed[s2]:
-                    sites[s1] = False
-                    counts["sites_dropped"] += 1
-                    changed = True
-                    break
+        zones[alive[superset_rows(A[alive][:, sites])]] = False
+        free = np.flatnonzero(sites & ~forced)
+        by_site = A[np.flatnonzero(zones)][:, free].T.tocsr()
+        empty = np.diff(by_site.indptr) == 0
+        sites[free[empty | superset_rows(by_site, cost=fixed[free])]] = False
+    counts = {"forced_open": newly_forced, "zones_dropped": int(n - zones.sum()) - newly_forced,
+              "sites_dropped": int(usable.sum() - sites.sum())}
     return forced, zones, sites, counts
 
 

@@ -37,7 +37,9 @@ from estate.locate.problem import CLOSED, OBJECTIVES, OPEN, P_MEDIAN_METHODS, Lo
 #: A node limit at or below this is a root search only (HiGHS's restart is then switched off).
 ROOT_ONLY_NODES = 1
 
-#: Set-cover reductions (pairwise subset tests) run up to this many zones.
+#: Set-cover reductions on the whole problem, repeated to a fixed point, run up to this many zones
+#: (5,000 zones × 2,500 sites took 1.1 s; a larger cover gets one pass of them after its core,
+#: :func:`estate.locate.cover_core.dominated`).
 COVER_REDUCTION_LIMIT = 5_000
 
 
@@ -277,7 +279,8 @@ def _run_cover_core(milp: formulate.Milp, time_limit: float | None, gap: float, 
     best = np.inf if incumbent is None else cost(incumbent)
     stats["start_objective"] = None if incumbent is None else best
     core = cover_core.core_columns(lp.values, reduced, free, incumbent)
-    core_milp = cover_core.restrict(milp, cover_core.uncovered_rows(milp), core)
+    to_cover = cover_core.uncovered_rows(milp)
+    core_milp = cover_core.restrict(milp, to_cover, core)
     core_start = None if incumbent is None else incumbent[core_milp.info["columns"]]
     core_nodes = cover_core.CORE_NODES if max_nodes is None else min(cover_core.CORE_NODES, max_nodes)
     core_run = _run_highs(core_milp, _remaining(time_limit, started), 0.0, core_start, max_nodes=core_nodes,
@@ -299,7 +302,7 @@ def _run_cover_core(milp: formulate.Milp, time_limit: float | None, gap: float, 
     keep = incumbent > 0.5
     reducing = time.perf_counter()
     fixed = cover_core.fixed_by_reduced_cost(reduced, lp_bound, best, free, keep)
-    dominance = cover_core.dominated(milp, free & ~fixed, keep)
+    dominance = cover_core.dominated(milp, free & ~fixed, keep, to_cover)
     final_columns = free & ~fixed & ~dominance.columns
     final = cover_core.restrict(milp, dominance.rows, final_columns)
     stats.update(fixed_by_reduced_cost=int(fixed.sum()), rows_covered_by_forced=dominance.rows_covered,
@@ -427,11 +430,8 @@ def _run(milp: formulate.Milp, time_limit: float | None, gap: float, solver: str
          options: dict | None = None, split: bool = True) -> _Run:
     """Solve ``milp`` with ``solver``; with HiGHS and ``split``, each independent part on its own
     (:func:`_run_parts`)."""
-    if solver == "highs":
-        try:
-            import highspy  # noqa: F401
-        except ImportError:  # pragma: no cover - highspy is a declared dependency
-            solver = "cbc"
+    if solver == "highs" and not _has_highs():  # pragma: no cover - highspy is a declared dependency
+        solver = "cbc"
     if solver == "highs":
         if split:
             return _run_parts(milp, time_limit, gap, start, progress=progress, max_nodes=max_nodes,
